@@ -1,0 +1,1 @@
+"""Built-in example specs, shipped as TOML files beside this module."""

@@ -1,0 +1,440 @@
+"""Network specifications: the validated description of a network.
+
+A :class:`Network` is what every later stage reads: its inputs, its
+:class:`Dense` layers, its loss and batch reduction, the ``[train]`` defaults for
+generated code and, optionally, the ``[example]`` numbers of a worked example.
+It is built from the Python API or from a TOML file (:func:`load`); either way it
+is validated here, once, and every error names the source, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import functions
+from .errors import SpecError, suggest
+
+#: Largest number of units in a layer, and of inputs.
+MAX_UNITS = 100_000
+#: Largest number of layers.
+MAX_LAYERS = 64
+OPTIMIZERS = ("sgd", "momentum", "adam")
+REDUCTIONS = ("mean", "sum")
+
+_TOP_KEYS = ("name", "inputs", "layers", "loss", "train", "example")
+_LAYER_KEYS = ("units", "activation", "bias")
+_LOSS_KEYS = ("name", "formula", "reduction")
+_TRAIN_KEYS = ("optimizer", "learning_rate", "epochs", "batch_size")
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully connected layer: ``units`` outputs, an activation, an optional bias.
+
+    >>> Dense(3, "tanh")
+    Dense(units=3, activation='tanh', bias=True)
+    """
+
+    units: int
+    activation: Any = "sigmoid"
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class Train:
+    """Defaults for generated training code (the spec's ``[train]`` table)."""
+
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    epochs: int = 100
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class Example:
+    """The numbers of a worked example: samples, targets, parameters, step size."""
+
+    x: np.ndarray
+    y: np.ndarray
+    params: dict[str, np.ndarray]
+    learning_rate: float
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A validated layer: its number (from 1), sizes and resolved activation."""
+
+    index: int
+    fan_in: int
+    units: int
+    activation: functions.Activation
+    bias: bool
+
+    @property
+    def weight(self) -> str:
+        return f"W{self.index}"
+
+    @property
+    def bias_name(self) -> str | None:
+        return f"b{self.index}" if self.bias else None
+
+
+class Network:
+    """A validated network description.
+
+    Parameters
+    ----------
+    inputs
+        Number of inputs.
+    layers
+        The layers, first to last, as :class:`Dense`.
+    loss
+        A built-in loss name, a :class:`symbp.functions.Loss`, or a mapping with
+        ``name`` or ``formula`` (and optionally ``reduction``).
+    reduction
+        How a batch's per-sample losses combine: ``"mean"`` or ``"sum"``.
+    name, train, example, source
+        The network's name, ``[train]`` defaults, ``[example]`` numbers (a
+        mapping as in a spec file) and where the description came from.
+
+    Examples
+    --------
+    >>> net = Network(inputs=2, layers=[Dense(2, "sigmoid"), Dense(1, "sigmoid")],
+    ...               loss="half_sse")
+    >>> net.param_shapes()
+    {'W1': (2, 2), 'b1': (2,), 'W2': (2, 1), 'b2': (1,)}
+    >>> Network(inputs=2, layers=[Dense(2, "softmax"), Dense(1)], loss="mse")
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SpecError: <api>: layers[0].activation: softmax is allowed only in the output layer
+    """
+
+    def __init__(
+        self,
+        inputs: int,
+        layers: list[Dense],
+        loss: Any = "half_sse",
+        *,
+        reduction: str = "mean",
+        name: str = "network",
+        train: Train | dict | None = None,
+        example: dict | None = None,
+        source: str = "<api>",
+    ):
+        self.source = source
+        self.name = _name(name, source)
+        self.inputs = _count(inputs, source, "inputs")
+        self.layers = _layers(self.inputs, layers, source)
+        self.loss, self.reduction = _loss(loss, reduction, source)
+        _check_pairing(self.layers, self.loss, source)
+        self.train = _train(train, source)
+        self.example = None if example is None else _example(self, example, source)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in [self.inputs, *(lay.units for lay in self.layers)])
+        return f"<Network {self.name!r} {sizes} loss={self.loss.name}>"
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every parameter's name and shape, in order ``W1, b1, W2, …``."""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer in self.layers:
+            shapes[layer.weight] = (layer.fan_in, layer.units)
+            if layer.bias:
+                shapes[layer.bias_name] = (layer.units,)
+        return shapes
+
+    def param_count(self) -> int:
+        return sum(math.prod(shape) for shape in self.param_shapes().values())
+
+    def random_params(self, seed: int = 0, scale: float = 1.0) -> dict[str, np.ndarray]:
+        """Random parameters (Xavier or He scaled), for checks without an example."""
+        rng = np.random.default_rng(seed)
+        params = {}
+        for layer in self.layers:
+            gain = 2.0 if layer.activation.init == "he" else 1.0
+            std = scale * math.sqrt(gain / layer.fan_in)
+            params[layer.weight] = rng.normal(0.0, std, (layer.fan_in, layer.units))
+            if layer.bias:
+                params[layer.bias_name] = rng.normal(0.0, 0.1 * scale, layer.units)
+        return params
+
+    def random_data(self, samples: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Random inputs and targets that suit the loss (probabilities for bce, …)."""
+        rng = np.random.default_rng(seed)
+        x = rng.normal(0.0, 1.0, (samples, self.inputs))
+        k = self.outputs
+        if self.loss.name == "cross_entropy":
+            y = np.eye(k)[rng.integers(0, k, samples)]
+        elif self.loss.name == "bce":
+            y = rng.uniform(0.05, 0.95, (samples, k))
+        else:
+            y = rng.uniform(-1.0, 1.0, (samples, k))
+        return x, y
+
+
+def _name(value: object, source: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError("expected a non-empty string", source=source, key="name")
+    if len(value) > 200:
+        raise SpecError("name is longer than 200 characters", source=source, key="name")
+    return value
+
+
+def _count(value: object, source: str, key: str, *, low: int = 1, high: int = MAX_UNITS) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"expected a whole number, not {value!r}", source=source, key=key)
+    if not low <= value <= high:
+        raise SpecError(f"expected a number from {low} to {high}, not {value}", source=source, key=key)
+    return value
+
+
+def _layers(inputs: int, layers: object, source: str) -> tuple[Layer, ...]:
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise SpecError("expected at least one layer", source=source, key="layers")
+    if len(layers) > MAX_LAYERS:
+        raise SpecError(f"at most {MAX_LAYERS} layers are supported", source=source, key="layers")
+    result, fan_in = [], inputs
+    for i, dense in enumerate(layers):
+        key = f"layers[{i}]"
+        if not isinstance(dense, Dense):
+            raise SpecError("expected a Dense layer", source=source, key=key)
+        units = _count(dense.units, source, f"{key}.units")
+        act = functions.activation(dense.activation, source=source, key=f"{key}.activation")
+        if not isinstance(dense.bias, bool):
+            raise SpecError(f"expected true or false, not {dense.bias!r}", source=source, key=f"{key}.bias")
+        if act.name == "softmax":
+            if i != len(layers) - 1:
+                raise SpecError(
+                    "softmax is allowed only in the output layer",
+                    source=source,
+                    key=f"{key}.activation",
+                )
+            if units < 2:
+                raise SpecError("softmax needs at least 2 units", source=source, key=f"{key}.units")
+        result.append(Layer(i + 1, fan_in, units, act, dense.bias))
+        fan_in = units
+    return tuple(result)
+
+
+def _loss(value: object, reduction: str, source: str) -> tuple[functions.Loss, str]:
+    if isinstance(value, dict):
+        _unknown_keys(value, _LOSS_KEYS, source, "loss")
+        reduction = value.get("reduction", reduction)
+        loss = functions.loss(value.get("name"), value.get("formula"), source=source, key="loss")
+    elif isinstance(value, (str, functions.Loss)):
+        loss = functions.loss(value, source=source, key="loss")
+    else:
+        raise SpecError("expected a loss name or a table", source=source, key="loss")
+    if reduction not in REDUCTIONS:
+        raise SpecError(
+            f"expected 'mean' or 'sum', not {reduction!r}", source=source, key="loss.reduction"
+        )
+    return loss, reduction
+
+
+def _check_pairing(layers: tuple[Layer, ...], loss: functions.Loss, source: str) -> None:
+    out = layers[-1].activation.name
+    if loss.requires and out != loss.requires:
+        raise SpecError(
+            f"loss '{loss.name}' needs a {loss.requires} output layer, not {out} "
+            f"(it does not apply the {loss.requires} itself)",
+            source=source,
+            key=f"layers[{len(layers) - 1}].activation",
+        )
+
+
+def _train(value: object, source: str) -> Train:
+    if value is None:
+        return Train()
+    if isinstance(value, Train):
+        value = value.__dict__
+    if not isinstance(value, dict):
+        raise SpecError("expected a table", source=source, key="train")
+    _unknown_keys(value, _TRAIN_KEYS, source, "train")
+    opt = value.get("optimizer", Train.optimizer)
+    if opt not in OPTIMIZERS:
+        raise SpecError(
+            f"unknown optimizer {opt!r}" + suggest(str(opt), OPTIMIZERS)
+            + f"; choose one of {', '.join(OPTIMIZERS)}",
+            source=source,
+            key="train.optimizer",
+        )
+    return Train(
+        optimizer=opt,
+        learning_rate=_rate(value.get("learning_rate", Train.learning_rate), source, "train.learning_rate"),
+        epochs=_count(value.get("epochs", Train.epochs), source, "train.epochs", high=10**7),
+        batch_size=_count(value.get("batch_size", Train.batch_size), source, "train.batch_size", high=10**7),
+    )
+
+
+def _rate(value: object, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"expected a number, not {value!r}", source=source, key=key)
+    if not math.isfinite(value) or value <= 0:
+        raise SpecError(f"expected a positive finite number, not {value}", source=source, key=key)
+    return float(value)
+
+
+def _array(value: object, shape: tuple[int, ...], source: str, key: str, *, rows: bool) -> np.ndarray:
+    """A finite float array of the expected shape; ``rows`` accepts a flat single row."""
+    def bad(what: str) -> SpecError:
+        return SpecError(what, source=source, key=key)
+
+    if not isinstance(value, list):
+        raise bad(f"expected an array of shape {_shape_text(shape)}, not {type(value).__name__}")
+    if rows and value and not isinstance(value[0], list):
+        value = [value]
+    try:
+        arr = np.array(value, dtype=object)
+    except ValueError:
+        raise bad("rows have different lengths") from None
+    for item in arr.flat:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise bad(f"expected numbers, found {item!r}")
+        if not math.isfinite(item):
+            raise bad(f"expected finite numbers, found {item}")
+    arr = arr.astype(float)
+    want = shape if not rows else (arr.shape[0] if arr.ndim == 2 else -1, shape[1])
+    if arr.shape != want:
+        raise bad(f"expected shape {_shape_text(want)}, got {_shape_text(arr.shape)}")
+    return arr
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join("N" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _example(net: Network, value: object, source: str) -> Example:
+    if not isinstance(value, dict):
+        raise SpecError("expected a table", source=source, key="example")
+    shapes = net.param_shapes()
+    allowed = ("x", "y", "learning_rate", *shapes)
+    _unknown_keys(value, allowed, source, "example")
+    for key in ("x", "y", *shapes):
+        if key not in value:
+            raise SpecError(f"missing '{key}': an example gives x, y and every parameter", source=source, key="example")
+    x = _array(value["x"], (-1, net.inputs), source, "example.x", rows=True)
+    y = _array(value["y"], (-1, net.outputs), source, "example.y", rows=True)
+    if len(x) != len(y):
+        raise SpecError(f"x has {len(x)} rows but y has {len(y)}", source=source, key="example.y")
+    params = {name: _array(value[name], shape, source, f"example.{name}", rows=False) for name, shape in shapes.items()}
+    rate = value.get("learning_rate", net.train.learning_rate)
+    return Example(x, y, params, _rate(rate, source, "example.learning_rate"))
+
+
+def _unknown_keys(table: dict, allowed: tuple[str, ...], source: str, where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            place = f"{where}.{key}" if where else key
+            hint = suggest(key, allowed) or f"; expected one of {', '.join(allowed)}"
+            raise SpecError(f"unknown key '{key}'" + hint, source=source, key=place)
+
+
+def from_dict(data: dict, source: str = "<api>") -> Network:
+    """Build a network from the parsed contents of a spec file."""
+    _unknown_keys(data, _TOP_KEYS, source, "")
+    if "inputs" not in data:
+        raise SpecError("missing key: the number of inputs", source=source, key="inputs")
+    if "layers" not in data:
+        raise SpecError("missing [[layers]]: a network needs at least one", source=source, key="layers")
+    raw_layers = data["layers"]
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise SpecError("expected one or more [[layers]] tables", source=source, key="layers")
+    layers = []
+    for i, table in enumerate(raw_layers):
+        if not isinstance(table, dict):
+            raise SpecError("expected a table", source=source, key=f"layers[{i}]")
+        _unknown_keys(table, _LAYER_KEYS, source, f"layers[{i}]")
+        if "units" not in table:
+            raise SpecError("missing key 'units'", source=source, key=f"layers[{i}].units")
+        layers.append(Dense(table["units"], table.get("activation", "sigmoid"), table.get("bias", True)))
+    if "loss" not in data:
+        raise SpecError("missing [loss]: give name or formula", source=source, key="loss")
+    return Network(
+        data["inputs"],
+        layers,
+        data["loss"],
+        name=data.get("name", Path(source).stem if source != "<api>" else "network"),
+        train=data.get("train"),
+        example=data.get("example"),
+        source=source,
+    )
+
+
+def load(path: str | Path) -> Network:
+    """Read and validate a TOML spec file.
+
+    >>> load("no/such/file.toml")
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SpecError: no/such/file.toml: no such file
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise SpecError("is a folder, not a spec file", source=source) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", source=source) from None
+    return loads(text, source)
+
+
+def loads(text: bytes | str, source: str = "<string>") -> Network:
+    """Validate the text of a TOML spec; ``source`` names it in error messages."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SpecError("not UTF-8 text; a spec is a TOML file", source=source) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"TOML syntax error: {exc}", source=source) from None
+    except RecursionError:
+        raise SpecError("TOML is nested too deeply", source=source) from None
+    return from_dict(data, source)
+
+
+def example_names() -> list[str]:
+    """The names of the built-in example specs."""
+    folder = resources.files("symbp.examples")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def example_text(name: str) -> str:
+    """The TOML text of a built-in example."""
+    if name not in example_names():
+        hint = suggest(name, example_names()) or "; run 'symbp examples' for the list"
+        raise SpecError(f"no such file or built-in example{hint}", source=name)
+    return resources.files("symbp.examples").joinpath(f"{name}.toml").read_text("utf-8")
+
+
+def example(name: str) -> Network:
+    """A built-in example network, by name.
+
+    >>> example("xor")
+    <Network 'xor' 2-2-1 loss=half_sse>
+    """
+    return loads(example_text(name), f"{name}.toml")
+
+
+def resolve(spec: str | Path) -> Network:
+    """A spec file's network, or a built-in example's when no such file exists."""
+    path = Path(spec)
+    if path.exists() or str(spec).endswith(".toml") or len(path.parts) > 1:
+        return load(path)
+    return example(str(spec))
