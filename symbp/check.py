@@ -1,0 +1,262 @@
+"""Finite-difference checks: every derived or generated gradient against numbers.
+
+The numerical gradient is the central difference (L(p + h) − L(p − h)) / 2h in
+float64, with h = ε^(1/3)·max(1, |p|) (ε the dtype's machine epsilon). Each
+entry's relative error |a − n| / (|a| + |n|) is reported in the bands of the
+CS231n notes, and the verdict follows one documented rule (:func:`agrees`)::
+
+    pass  when  |a − n| ≤ 1e-7·(|a| + |n|) + 1e-9·max(1, |L|)
+
+The absolute floor keeps tiny gradients of a large loss from failing on
+rounding alone; it is far too small to let a wrong factor, sign or index
+through. A point where a kink (relu, leaky_relu, abs, max, min) lies within the
+step is reported as *near a kink* and not judged: there the central difference
+straddles two slopes and no analytic gradient can match it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .spec import Network
+
+RTOL = 1e-7
+ATOL = 1e-9
+
+#: Relative-error bands, (upper bound, label), after the CS231n notes.
+BANDS = (
+    (1e-7, "good"),
+    (1e-4, "fair (fine only near kinks)"),
+    (1e-2, "suspect"),
+    (np.inf, "wrong"),
+)
+
+
+def band(rel: float) -> str:
+    """The label of a relative error.
+
+    >>> band(3e-10), band(5e-3), band(0.5)
+    ('good', 'suspect', 'wrong')
+    """
+    return next(label for bound, label in BANDS if rel <= bound)
+
+
+def agrees(analytic: float, numeric: float, loss: float) -> bool:
+    """The pass rule: ``|a − n| ≤ RTOL·(|a| + |n|) + ATOL·max(1, |L|)``.
+
+    >>> agrees(0.25, 0.25 + 1e-12, 1.0), agrees(0.5, 0.25, 1.0), agrees(0.25, -0.25, 1.0)
+    (True, False, False)
+    """
+    return abs(analytic - numeric) <= RTOL * (abs(analytic) + abs(numeric)) + ATOL * max(
+        1.0, abs(loss)
+    )
+
+
+def relative_error(analytic: float, numeric: float) -> float:
+    """|a − n| / (|a| + |n|), and 0 when both are 0."""
+    scale = abs(analytic) + abs(numeric)
+    return abs(analytic - numeric) / scale if scale > 0 else 0.0
+
+
+def step(value: float, dtype=np.float64) -> float:
+    """The central-difference step for a parameter value."""
+    return float(np.finfo(dtype).eps) ** (1 / 3) * max(1.0, abs(value))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One parameter entry's comparison."""
+
+    ref: str
+    analytic: float
+    numeric: float
+    near_kink: bool
+    passed: bool
+
+    @property
+    def rel_error(self) -> float:
+        return relative_error(self.analytic, self.numeric)
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+
+@dataclass(frozen=True)
+class ParamCheck:
+    """All entries of one parameter array."""
+
+    name: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def judged(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if not e.near_kink)
+
+    @property
+    def kinks(self) -> int:
+        return len(self.entries) - len(self.judged)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((e.rel_error for e in self.judged), default=0.0)
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((e.abs_error for e in self.judged), default=0.0)
+
+    @property
+    def passed(self) -> bool:
+        return all(e.passed for e in self.judged)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One implementation checked at one point."""
+
+    target: str
+    point: str
+    loss: float
+    params: tuple[ParamCheck, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(p.passed for p in self.params)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((p.max_rel_error for p in self.params), default=0.0)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every report of a check, and the overall verdict."""
+
+    network: Network
+    reports: tuple[Report, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.reports)
+
+
+#: A loss function for finite differences: parameters → (loss, kink signature).
+LossAt = Callable[[dict[str, np.ndarray]], tuple[float, np.ndarray | None]]
+
+
+def compare(
+    analytic: dict[str, np.ndarray],
+    params: dict[str, np.ndarray],
+    loss_at: LossAt,
+    *,
+    target: str = "gradients",
+    point: str = "",
+) -> Report:
+    """Compare analytic gradients with central differences of ``loss_at``.
+
+    ``loss_at`` returns the loss and, optionally, the signs of every kink
+    indicator; an entry whose ±h evaluations see different signs is near a kink.
+    """
+    base = {k: np.array(v, dtype=float) for k, v in params.items()}
+    loss, base_kinks = loss_at(base)
+    checks = []
+    for name, value in base.items():
+        entries = []
+        for index in np.ndindex(value.shape):
+            h = step(value[index])
+            original = value[index]
+            value[index] = original + h
+            up, kinks_up = loss_at(base)
+            value[index] = original - h
+            down, kinks_down = loss_at(base)
+            value[index] = original
+            numeric = (up - down) / (2 * h)
+            a = float(analytic[name][index])
+            near = _straddles(base_kinks, kinks_up, kinks_down)
+            ref = name + "".join(f"[{i}]" for i in index)
+            entries.append(Entry(ref, a, numeric, near, agrees(a, numeric, loss)))
+        checks.append(ParamCheck(name, tuple(entries)))
+    return Report(target, point, loss, tuple(checks))
+
+
+def _straddles(base, up, down) -> bool:
+    if base is None or up is None or down is None or base.size == 0:
+        return False
+    return bool(np.any(base == 0) or np.any(np.sign(up) != np.sign(down)))
+
+
+def check_derivation(derivation, x, y, params, *, point: str = "") -> Report:
+    """The scalar derivation's gradients against central differences."""
+    net = derivation.network
+    numbers = derivation.evaluate(x, y, params)
+    forward = derivation.program(backward=False)
+    x, y = numbers.x, numbers.y
+
+    def loss_at(p):
+        out = forward(p, x, y)
+        from .numeric import batch_loss
+
+        _, total = batch_loss(out, net.reduction, len(x))
+        kinks = [np.broadcast_to(np.asarray(k, float), (len(x),)) for k in out["kinks"]]
+        return total, (np.concatenate(kinks) if kinks else np.zeros(0))
+
+    return compare(numbers.gradients, numbers.params, loss_at, target="derivation", point=point)
+
+
+def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> Report:
+    """A generated module's ``loss_and_gradients`` against differences of its ``loss``.
+
+    ``kinks_from`` may be a derivation of the same network, whose kink
+    indicators then mark the entries near kinks.
+    """
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    _, grads = module.loss_and_gradients({k: v.copy() for k, v in params.items()}, x, y)
+    forward = kinks_from.program(backward=False) if kinks_from is not None else None
+
+    def loss_at(p):
+        value = float(module.loss(p, x, y))
+        if forward is None:
+            return value, None
+        ks = [np.broadcast_to(np.asarray(k, float), (len(x),)) for k in forward(p, x, y)["kinks"]]
+        return value, (np.concatenate(ks) if ks else np.zeros(0))
+
+    return compare(grads, params, loss_at, target="generated module", point=point)
+
+
+def points(network: Network, count: int = 3, seed: int = 0):
+    """The points to check at: the example's numbers, or ``count`` random ones."""
+    if network.example is not None:
+        ex = network.example
+        return [("example", ex.x, ex.y, ex.params)]
+    result = []
+    for k in range(count):
+        x, y = network.random_data(samples=4, seed=seed + k)
+        result.append((f"random point {k + 1}", x, y, network.random_params(seed=seed + k)))
+    return result
+
+
+def check(network: Network, *, count: int = 3, seed: int = 0, module: bool = True) -> CheckResult:
+    """Check the derivation (and the generated module) by finite differences.
+
+    Examples
+    --------
+    >>> from symbp.spec import example
+    >>> check(example("xor"), module=False).passed
+    True
+    """
+    from .derive import Derivation
+
+    derivation = Derivation(network)
+    reports = [check_derivation(derivation, x, y, p, point=label) for label, x, y, p in points(network, count, seed)]
+    if module:
+        from . import codegen
+
+        mod = codegen.load(codegen.generate(network), name=f"symbp_check_{network.name}")
+        reports += [
+            check_module(mod, x, y, p, point=label, kinks_from=derivation)
+            for label, x, y, p in points(network, count, seed)
+        ]
+    return CheckResult(network, tuple(reports))

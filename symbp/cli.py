@@ -1,0 +1,179 @@
+"""The command line: ``symbp derive | generate | check | examples``.
+
+The only place that prints. Every :class:`~symbp.errors.SymbpError` becomes one
+line on standard error and exit status 2; a failed check exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__, output
+from .errors import SpecError, SymbpError
+
+FORMATS = {
+    "text": "symbp.render.text",
+    "json": "symbp.render.json",
+    "markdown": "symbp.render.markdown",
+    "latex": "symbp.render.latex",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102
+        self.exit(2, f"symbp: error: {message} (see '{self.prog} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symbp", description="Derive, typeset and generate backpropagation.")
+    parser.add_argument("--version", action="version", version=f"symbp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("derive", help="the chain rule for every parameter, with the example's numbers")
+    p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
+    p.add_argument("--format", choices=list(FORMATS), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--pdf", metavar="FILE", help="compile the LaTeX document to FILE")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="SEL",
+        help="only this parameter: an entry such as 'W1[0][1]' or a whole array such as 'b2' "
+        "(repeatable)",
+    )
+    p.add_argument("--expanded", action="store_true", help="also write each gradient in x, y, w, b alone (small networks)")
+    p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
+    p.set_defaults(run=_derive)
+
+    p = sub.add_parser("generate", help="a standalone NumPy training module")
+    p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
+    p.set_defaults(run=_generate)
+
+    p = sub.add_parser("check", help="finite differences against the derivation and the generated module")
+    p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
+    p.add_argument("--points", type=int, default=3, help="random points when the spec has no [example]")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("examples", help="list the built-in example specs")
+    p.add_argument("name", nargs="?", help="print this example's TOML")
+    p.set_defaults(run=_examples)
+    return parser
+
+
+def _network(spec: str):
+    from .spec import resolve
+
+    return resolve(spec)
+
+
+def _select(derivation, selectors: list[str] | None, source: str):
+    if not selectors:
+        return None
+    chosen = []
+    for sel in selectors:
+        wanted = sel.replace(" ", "").replace(",", "][")
+        found = [g for g in derivation.gradients if g.ref == wanted or g.param == wanted]
+        if not found:
+            names = ", ".join(derivation.network.param_shapes())
+            raise SpecError(
+                f"no parameter entry '{sel}'; give one of {names}, or an entry such as "
+                f"'{derivation.gradients[0].ref}' (0-based indices)",
+                source=source,
+                key="--param",
+            )
+        chosen += [g for g in found if g not in chosen]
+    return chosen
+
+
+def _emit(text: str, path: str | None, force: bool) -> None:
+    if path:
+        output.write(path, text, force=force)
+        print(f"wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _derive(args) -> int:
+    from .derive import Derivation
+
+    net = _network(args.spec)
+    derivation = Derivation(net)
+    numbers = derivation.evaluate_example() if net.example is not None else None
+    only = _select(derivation, args.param, "symbp derive")
+    renderer = importlib.import_module(FORMATS[args.format])
+    options = {"only": only}
+    if args.expanded:
+        options["expanded"] = True
+    if args.pdf:
+        from .latex import compile_pdf
+
+        latex = importlib.import_module(FORMATS["latex"])
+        pdf = compile_pdf(latex.render(derivation, numbers, **options), source=net.source)
+        output.write(args.pdf, pdf, force=args.force)
+        print(f"wrote {args.pdf}", file=sys.stderr)
+        if not args.output and args.format == "text":
+            return 0
+    _emit(renderer.render(derivation, numbers, **options), args.output, args.force)
+    return 0
+
+
+def _generate(args) -> int:
+    from .codegen import generate
+
+    net = _network(args.spec)
+    _emit(generate(net, dtype=args.dtype), args.output, args.force)
+    return 0
+
+
+def _check(args) -> int:
+    from .check import check
+    from .render.checks import render
+
+    net = _network(args.spec)
+    if args.points < 1:
+        raise SpecError("expected at least 1 point", source="symbp check", key="--points")
+    result = check(net, count=args.points, seed=args.seed)
+    sys.stdout.write(render(result))
+    return 0 if result.passed else 1
+
+
+def _examples(args) -> int:
+    from .spec import example, example_names, example_text
+
+    if args.name:
+        sys.stdout.write(example_text(args.name))
+        return 0
+    for name in example_names():
+        net = example(name)
+        sizes = "-".join(str(n) for n in [net.inputs, *(lay.units for lay in net.layers)])
+        first = example_text(name).splitlines()[0].lstrip("# ")
+        extra = "worked example" if net.example is not None else "no example numbers"
+        print(f"{name:<10} {sizes:<10} {net.loss.name:<14} {extra:<20} {first}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SymbpError as exc:
+        print(f"symbp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symbp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

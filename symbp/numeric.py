@@ -1,0 +1,136 @@
+"""The numbers of a derivation: forward values, loss, gradients, one step.
+
+The derivation's expressions are printed with SymPy's NumPy printer into one
+straight-line function per network (a *program*), compiled once and run over a
+batch, one NumPy array of samples per node. Only SymPy's printer output is
+compiled, never text from a spec. The same programs serve the finite-difference
+checks in :mod:`symbp.check`, so the document, the JSON and ``symbp check``
+report the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from . import naming
+
+_INDENT = "    "
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A worked example's numbers.
+
+    ``values`` maps every node symbol (x, y, z, a, δ, L) to its per-sample
+    values, shape ``(samples,)``. ``loss`` is the batch loss after the
+    reduction; ``gradients`` and ``updated`` are shaped like the parameters.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    params: dict[str, np.ndarray]
+    values: dict[sp.Symbol, np.ndarray]
+    sample_losses: np.ndarray
+    loss: float
+    gradients: dict[str, np.ndarray]
+    updated: dict[str, np.ndarray]
+    learning_rate: float
+    reduction: str
+
+    def value(self, symbol: sp.Symbol, sample: int = 0) -> float:
+        """One node's value for one sample (parameters have one value)."""
+        if symbol in self.values:
+            return float(self.values[symbol][sample])
+        ref = naming.array_ref(symbol)
+        return float(eval_ref(self.params, ref))
+
+
+def eval_ref(params: dict[str, np.ndarray], ref: str) -> float:
+    """The value of ``"W1[0][1]"`` in a parameter dict (parsed, not evaluated)."""
+    name, _, rest = ref.partition("[")
+    index = tuple(int(i) for i in rest.rstrip("]").split("][")) if rest else ()
+    return params[name][index]
+
+
+class Program:
+    """A compiled straight-line function of a derivation's expressions."""
+
+    def __init__(self, derivation, *, backward: bool):
+        self.derivation = derivation
+        graph = derivation.graph
+        lines = ["def program(P, X, Y):"]
+        emit = lines.append
+        printer = NumPyPrinter({"fully_qualified_modules": True})
+
+        # Leaves: inputs and targets as columns, parameters as scalars.
+        for i, sym in enumerate(graph.inputs):
+            emit(f"{_INDENT}{sym.name} = X[:, {i}]")
+        for k, sym in enumerate(graph.targets):
+            emit(f"{_INDENT}{sym.name} = Y[:, {k}]")
+        for name, entries in graph.params.items():
+            for index, sym in entries:
+                emit(f"{_INDENT}{sym.name} = P[{name!r}][{', '.join(map(str, index))}]")
+
+        # The forward pass, and the kink indicators of each node.
+        kink_names = []
+        for sym, node in graph.nodes.items():
+            if node.expr is None:
+                continue
+            emit(f"{_INDENT}{sym.name} = {printer.doprint(node.expr)}")
+            for expr in node.kinks:
+                kink_names.append(f"kink{len(kink_names)}")
+                emit(f"{_INDENT}{kink_names[-1]} = {printer.doprint(expr)}")
+        emit(f"{_INDENT}kinks = [{', '.join(kink_names)}]")
+
+        # The backward pass: δ from the output layer down, then each gradient.
+        if backward:
+            for signal in derivation.signals:
+                emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(signal.expr)}")
+            for g in derivation.gradients:
+                emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(g.expr)}")
+        emit(f"{_INDENT}return locals()")
+        self.source = "\n".join(lines) + "\n"
+        namespace = {"numpy": np, "functools": functools}
+        exec(compile(self.source, "<symbp program>", "exec"), namespace)  # noqa: S102
+        self._function = namespace["program"]
+
+    def __call__(self, params: dict, x: np.ndarray, y: np.ndarray) -> dict:
+        return self._function(params, x, y)
+
+
+def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, float]:
+    """Per-sample losses and their reduction over the batch."""
+    per_sample = np.broadcast_to(np.asarray(values["L"], float), (samples,))
+    total = float(per_sample.mean() if reduction == "mean" else per_sample.sum())
+    return per_sample, total
+
+
+def evaluate(derivation, x: np.ndarray, y: np.ndarray, params: dict, rate: float) -> Numbers:
+    """Run the derivation's program on a batch: values, loss, gradients, one step."""
+    net = derivation.network
+    x, y = np.atleast_2d(x), np.atleast_2d(y)
+    params = {name: np.asarray(params[name], float) for name in net.param_shapes()}
+    out = derivation.program(backward=True)(params, x, y)
+    samples = len(x)
+    per_sample, loss = batch_loss(out, net.reduction, samples)
+    reduce = np.mean if net.reduction == "mean" else np.sum
+
+    gradients = {name: np.zeros(shape) for name, shape in net.param_shapes().items()}
+    for g in derivation.gradients:
+        per = np.broadcast_to(np.asarray(out[f"grad_{g.symbol.name}"], float), (samples,))
+        gradients[g.param][g.index] = reduce(per)
+    updated = {name: params[name] - rate * gradients[name] for name in params}
+
+    # Every per-sample node (x, y, z, a, L) and every δ, one value per sample.
+    graph = derivation.graph
+    per_sample_symbols = [s for s, n in graph.nodes.items() if n.kind not in ("weight", "bias")]
+    values = {
+        sym: np.broadcast_to(np.asarray(out[sym.name], float), (samples,)).copy()
+        for sym in [*per_sample_symbols, *(s.symbol for s in derivation.signals)]
+    }
+    return Numbers(x, y, params, values, per_sample.copy(), loss, gradients, updated, rate, net.reduction)
