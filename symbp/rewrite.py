@@ -127,26 +127,49 @@ def _through_sigmoid(expr: sp.Expr, u: sp.Expr) -> sp.Expr | None:
     # Only a rational function of e^u qualifies: no e^u inside another function.
     if any(f.has(k) and not f.is_Pow for f in with_k.atoms(sp.Function)):
         return None
-    in_s = _tidy_sign(sp.factor(sp.cancel(with_k.subs(k, s / (1 - s)))))
+    in_s = tidy_sign(sp.factor(sp.cancel(with_k.subs(k, s / (1 - s)))))
     _, den = sp.fraction(sp.together(in_s))
     if den.has(s) or not in_s.has(s):
         return None
     return in_s.subs(s, Sigmoid(u))
 
 
-def _tidy_sign(expr: sp.Expr) -> sp.Expr:
-    """−(s − 1)·t → (1 − s)·t: move a leading minus into a factor that is a sum."""
+def tidy_sign(expr: sp.Expr) -> sp.Expr:
+    """Signs moved into factors so that they read naturally: (1 − s), (a − y).
+
+    A leading minus goes into a sum factor, and two sum factors that read
+    negated, such as (y − a)(a − 1), are both negated.
+
+    >>> s, y = sp.symbols("s y")
+    >>> tidy_sign(-(s - 1) * s)
+    s*(1 - s)
+    >>> tidy_sign(s * (y - s) * (s - 1))
+    s*(1 - s)*(s - y)
+    """
     if expr.is_Add:
-        return sp.Add(*(_tidy_sign(term) for term in expr.args))
-    coeff, rest = expr.as_coeff_Mul()
-    if not coeff.is_negative:
+        return sp.Add(*(tidy_sign(term) for term in expr.args))
+    if not expr.is_Mul:
         return expr
+    coeff, rest = expr.as_coeff_Mul()
     factors = list(sp.Mul.make_args(rest))
-    for i, factor in enumerate(factors):
-        if factor.is_Add:
-            factors[i] = -factor
-            return -coeff * sp.Mul(*factors)
-    return expr
+    sums = [i for i, f in enumerate(factors) if f.is_Add]
+    flip = [i for i in sums if _reads_negated(factors[i])]
+    if coeff.is_negative and sums:
+        flip = (flip or sums)[:1]
+        coeff = -coeff
+    else:
+        flip = flip[: len(flip) // 2 * 2]
+    for i in flip:
+        factors[i] = -factors[i]
+    return coeff * sp.Mul(*factors)
+
+
+def _reads_negated(total: sp.Expr) -> bool:
+    """Whether a sum reads better negated: y − a → a − y, s − 1 → 1 − s."""
+    constant, _ = total.as_coeff_Add()
+    if constant.is_negative:
+        return True
+    return not constant and total.could_extract_minus_sign()
 
 
 def sigmoid_rule(expr: sp.Expr) -> sp.Expr:
