@@ -103,9 +103,15 @@ def _emit(text: str, path: str | None, force: bool) -> None:
 
 def _derive(args) -> int:
     from .derive import Derivation
+    from .graph import TooLargeError
 
     net = _network(args.spec)
-    derivation = Derivation(net)
+    try:
+        derivation = Derivation(net)
+    except TooLargeError:
+        if args.format not in ("latex", "markdown") and not args.pdf:
+            raise
+        return _derive_layers(net, args)
     numbers = derivation.evaluate_example() if net.example is not None else None
     only = _select(derivation, args.param, "symbp derive")
     renderer = importlib.import_module(FORMATS[args.format])
@@ -122,6 +128,28 @@ def _derive(args) -> int:
         if not args.output and args.format == "text":
             return 0
     _emit(renderer.render(derivation, numbers, **options), args.output, args.force)
+    return 0
+
+
+def _derive_layers(net, args) -> int:
+    """A network too large for the scalar derivation: the layer-form document."""
+    if args.param:
+        raise SpecError(
+            "--param needs the scalar derivation, and this network is too large for it",
+            source="symbp derive",
+            key="--param",
+        )
+    if args.pdf:
+        from .latex import compile_pdf
+
+        latex = importlib.import_module(FORMATS["latex"])
+        pdf = compile_pdf(latex.render_network(net), source=net.source)
+        output.write(args.pdf, pdf, force=args.force)
+        print(f"wrote {args.pdf}", file=sys.stderr)
+        if not args.output and args.format == "text":
+            return 0
+    renderer = importlib.import_module(FORMATS[args.format])
+    _emit(renderer.render_network(net), args.output, args.force)
     return 0
 
 

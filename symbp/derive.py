@@ -249,6 +249,21 @@ class Derivation:
             raise ValueError("the network has no [example]")
         return self.evaluate(ex.x, ex.y, ex.params, ex.learning_rate)
 
+    # -- notebook display --------------------------------------------------------
+
+    def _repr_latex_(self) -> str:
+        """The error signals and gradients as display math (Jupyter, IPython)."""
+        from .render.latex import snippet
+
+        return snippet(self)
+
+    def _repr_markdown_(self) -> str:
+        """The whole document as Markdown, with the example's numbers if any."""
+        from .render.markdown import render
+
+        numbers = self.evaluate_example() if self.network.example is not None else None
+        return render(self, numbers)
+
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
     """A shorter equal form of a δ where cancelling finds one (e.g. bce with σ)."""

@@ -175,3 +175,42 @@ def array_ref(symbol: sp.Symbol) -> str | None:
         return None
     arr = param("W" if parts.kind == "w" else "b", parts.layer)
     return arr + "".join(f"[{i - 1}]" for i in parts.indices)
+
+
+_ARRAY = re.compile(r"^(?P<kind>delta|[xywbzaW])(?P<layer>\d*)$")
+_ARRAY_LETTERS = {"delta": r"\delta", "W": "W"}
+
+
+def latex_array(name: str) -> str:
+    """LaTeX for a layer's array, named as in generated code: ``W2``, ``a1``, ``delta2``.
+
+    Arrays are bold; their rows are samples. Layer 0's activation is the input.
+
+    >>> latex_array("W2"), latex_array("delta3"), latex_array("a0"), latex_array("y")
+    ('\\\\bm{W}^{(2)}', '\\\\bm{\\\\delta}^{(3)}', '\\\\bm{a}^{(0)}', '\\\\bm{y}')
+    """
+    m = _ARRAY.match(name)
+    if not m:
+        return name
+    letter = _ARRAY_LETTERS.get(m["kind"], m["kind"])
+    sup = f"^{{({m['layer']})}}" if m["layer"] else ""
+    return f"\\bm{{{letter}}}{sup}"
+
+
+def temp(layer: int, i: int) -> str:
+    """The code name of a shared subexpression of one layer's formulas.
+
+    >>> temp(2, 0)
+    't2_0'
+    """
+    return f"t{layer}_{i}"
+
+
+def layer_unicode(kind: str, layer: int) -> str:
+    """Terminal form of a layer quantity or parameter array: ``δ⁽²⁾``, ``W⁽¹⁾``.
+
+    >>> layer_unicode("delta", 2), layer_unicode("W", 1), layer_unicode("a", 0)
+    ('δ⁽²⁾', 'W⁽¹⁾', 'a⁽⁰⁾')
+    """
+    letter = _KINDS[kind][0] if kind in _KINDS else kind
+    return letter + f"({layer})".translate(_SUP)
