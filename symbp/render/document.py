@@ -202,14 +202,30 @@ def activation_tex(network: Network, graph, act_symbol: sp.Symbol, values=None) 
     return rf"{act.latex}({arg})"
 
 
+def pre_terms(derivation, z: sp.Symbol) -> list[sp.Expr]:
+    """z's terms in textbook order: a₁w₁ⱼ + a₂w₂ⱼ + … + bⱼ."""
+    node = derivation.graph.nodes[z]
+    fan_in = derivation.network.layers[node.layer - 1].fan_in
+    below, rest = node.parents[:fan_in], node.parents[fan_in:]
+    products = [sp.Mul(a, w, evaluate=False) for a, w in zip(below, rest[:fan_in])]
+    return products + list(rest[fan_in:])
+
+
+def pre_pieces(derivation, z: sp.Symbol, values=None) -> list[str]:
+    """z's sum as breakable pieces, with numbers in place of symbols if given."""
+    show = (lambda e: tm.substituted(e, values)) if values is not None else tex
+    return tm.signed(show(t) for t in pre_terms(derivation, z))
+
+
 def forward_section(derivation) -> Section:
     """Section 2: each z and a of one sample, then its loss."""
     graph, net = derivation.graph, derivation.network
     rows = Lines()
     for lay in net.layers:
         for z, a in zip(graph.pre[lay.index], graph.act[lay.index]):
-            rows.equation(naming.latex(z), tm.split(graph.nodes[z].expr))
+            rows.equation(naming.latex(z), pre_pieces(derivation, z))
             rows.equation(naming.latex(a), [activation_tex(net, graph, a)])
+        rows.gap()
     rows.equation("L", tm.split(graph.nodes[graph.loss].expr))
     return Section("The forward pass", [Para("For one sample:"), math(rows)])
 

@@ -100,6 +100,7 @@ class TexPrinter(LatexPrinter):
     """
 
     def __init__(self, names: Mapping[sp.Symbol, str] | None = None, **settings):
+        settings.setdefault("order", "none")  # (y - a)², as the definitions read
         super().__init__(settings)
         self.names = dict(names or {})
 

@@ -13,7 +13,7 @@ import sympy as sp
 
 from .. import naming
 from . import texmath as tm
-from .document import Math, Para, Section, Table, activation_tex, math
+from .document import Math, Para, Section, Table, activation_tex, math, pre_pieces
 from .texmath import Lines, fmt, partial
 
 
@@ -37,21 +37,21 @@ def sample_block(derivation, numbers, sample: int, signals) -> list:
     rows = Lines()
     for lay in net.layers:
         for z, a in zip(graph.pre[lay.index], graph.act[lay.index]):
-            expr = graph.nodes[z].expr
-            rows.equation(naming.latex(z), tm.split(expr))
-            rows.equation("", tm.split(expr, values))
-            rows.equation("", [fmt(values[z])])
+            rows.equation(naming.latex(z), pre_pieces(derivation, z))
+            rows.equation("", [*pre_pieces(derivation, z, values), "= " + fmt(values[z])])
             rows.equation(naming.latex(a), [activation_tex(net, graph, a)])
-            rows.equation("", [activation_tex(net, graph, a, values), "= " + fmt(values[a])])
+            shown = activation_tex(net, graph, a, values)
+            result = [] if shown == fmt(values[a]) else ["= " + fmt(values[a])]
+            rows.equation("", [shown, *result])
+            rows.gap()
     loss = graph.nodes[graph.loss].expr
     rows.equation("L", tm.split(loss))
-    rows.equation("", tm.split(loss, values))
-    rows.equation("", [fmt(values[graph.loss])])
+    rows.equation("", [*tm.split(loss, values), "= " + fmt(values[graph.loss])])
     deltas = Lines()
     for s in signals:
         deltas.equation(naming.latex(s.symbol), tm.split(s.expr))
-        deltas.equation("", tm.split(s.expr, values))
-        deltas.equation("", [fmt(values[s.symbol])])
+        deltas.equation("", [*tm.split(s.expr, values), "= " + fmt(values[s.symbol])])
+        deltas.gap()
     x = _vector([values[s] for s in graph.inputs])
     y = _vector([values[s] for s in graph.targets])
     intro = f"$x = {x}$, target $y = {y}$. Forward pass:"
@@ -82,18 +82,21 @@ def gradient_rows(derivation, numbers, grads) -> Lines:
     per_sample = [sample_values(derivation, numbers, n) for n in range(count)]
     rows = Lines()
     for g in grads:
-        rows.equation(partial(naming.LOSS, g.symbol), tm.split(g.expr))
-        result = fmt(numbers.gradients[g.param][g.index])
+        lhs = rf"\partial L/\partial {naming.latex(g.symbol)}"
+        rows.equation(lhs, tm.split(g.expr))
+        result = "= " + fmt(numbers.gradients[g.param][g.index])
         if count == 1:
-            if not g.expr.is_Symbol:
-                rows.equation("", tm.split(g.expr, per_sample[0]))
+            if g.expr.is_Symbol:
+                rows.rows[-1] += " " + result
+            else:
+                rows.equation("", [*tm.split(g.expr, per_sample[0]), result])
         else:
             scale = rf"\frac{{1}}{{{count}}}" if numbers.reduction == "mean" else ""
             terms = [tm.substituted(g.expr, v) for v in per_sample]
             pieces = [rf"{scale}\Big(" + terms[0]] + [f"+ {t}" for t in terms[1:]]
             pieces[-1] += r"\Big)"
-            rows.equation("", pieces)
-        rows.equation("", [result])
+            rows.equation("", [*pieces, result])
+        rows.gap()
     return rows
 
 
@@ -107,10 +110,13 @@ def update_rows(derivation, numbers, grads) -> Lines:
         grad = float(numbers.gradients[g.param][g.index])
         new = float(numbers.updated[g.param][g.index])
         rows.equation(
-            name, [rf"{name} - \alpha\, {partial(naming.LOSS, g.symbol)}"], rel=r"\leftarrow"
-        )
-        rows.equation(
-            "", [rf"{fmt(old)} - {tm.number(rate)} \cdot {tm.number(grad)}", f"= {fmt(new)}"]
+            name,
+            [
+                rf"{name} - \alpha\, \partial L/\partial {name}",
+                rf"= {fmt(old)} - {tm.number(rate)} \cdot {tm.number(grad)}",
+                f"= {fmt(new)}",
+            ],
+            rel=r"\leftarrow",
         )
     return rows
 
