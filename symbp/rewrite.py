@@ -127,7 +127,11 @@ def _through_sigmoid(expr: sp.Expr, u: sp.Expr) -> sp.Expr | None:
     # Only a rational function of e^u qualifies: no e^u inside another function.
     if any(f.has(k) and not f.is_Pow for f in with_k.atoms(sp.Function)):
         return None
-    in_s = tidy_sign(sp.factor(sp.cancel(with_k.subs(k, s / (1 - s)))))
+    try:
+        in_s = tidy_sign(sp.factor(sp.cancel(with_k.subs(k, s / (1 - s)))))
+    except (AttributeError, TypeError, ValueError, sp.PolynomialError):
+        # Piecewise parts and relations (from abs, sign) are not rational.
+        return None
     _, den = sp.fraction(sp.together(in_s))
     if den.has(s) or not in_s.has(s):
         return None

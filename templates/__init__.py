@@ -1,0 +1,1 @@
+"""Jinja templates that symbp renders: the generated NumPy module."""
