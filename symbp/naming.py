@@ -214,22 +214,3 @@ def layer_unicode(kind: str, layer: int) -> str:
     """
     letter = _KINDS[kind][0] if kind in _KINDS else kind
     return letter + f"({layer})".translate(_SUP)
-
-
-def temp(layer: int, i: int) -> str:
-    """The code name of a shared subexpression of one layer's formulas.
-
-    >>> temp(2, 0)
-    't2_0'
-    """
-    return f"t{layer}_{i}"
-
-
-def layer_unicode(kind: str, layer: int) -> str:
-    """Terminal form of a layer quantity or parameter array: ``δ⁽²⁾``, ``W⁽¹⁾``.
-
-    >>> layer_unicode("delta", 2), layer_unicode("W", 1), layer_unicode("a", 0)
-    ('δ⁽²⁾', 'W⁽¹⁾', 'a⁽⁰⁾')
-    """
-    letter = _KINDS[kind][0] if kind in _KINDS else kind
-    return letter + f"({layer})".translate(_SUP)
