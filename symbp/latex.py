@@ -79,7 +79,9 @@ def run(tex: str, *, timeout: float = TIME_LIMIT) -> Run:
         )
 
 
-def compile_pdf(tex: str, *, source: str | None = None, timeout: float = TIME_LIMIT) -> bytes:
+def compile_pdf(
+    tex: str, *, source: str | None = None, timeout: float = TIME_LIMIT
+) -> bytes:
     """Compile a standalone LaTeX document and return the PDF's bytes.
 
     Raises
@@ -93,10 +95,14 @@ def compile_pdf(tex: str, *, source: str | None = None, timeout: float = TIME_LI
     try:
         result = run(tex, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise LatexError(f"{ENGINE} did not finish within {timeout:g} s", source=source) from None
+        raise LatexError(
+            f"{ENGINE} did not finish within {timeout:g} s", source=source
+        ) from None
     error = first_error(result.log)
     if error or result.pdf is None:
-        raise LatexError(f"{ENGINE} failed: {error or 'no PDF was written'}", source=source)
+        raise LatexError(
+            f"{ENGINE} failed: {error or 'no PDF was written'}", source=source
+        )
     return result.pdf
 
 
@@ -122,7 +128,9 @@ def first_error(log: str) -> str | None:
             message = message.strip()
         if message is None:
             continue
-        context = next((t.strip() for t in lines[k + 1 : k + 6] if t.startswith("l.")), "")
+        context = next(
+            (t.strip() for t in lines[k + 1 : k + 6] if t.startswith("l.")), ""
+        )
         text = f"{where}: {message}" if where else message
         return f"{text} ({context})" if context else text
     return None

@@ -49,11 +49,16 @@ def document(name: str) -> str:
 
 def overfull(log: str) -> list[float]:
     """The widths (pt) of every Overfull \\hbox the engine reports."""
-    return [float(w) for w in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide", log)]
+    return [
+        float(w)
+        for w in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide", log)
+    ]
 
 
 def errors(log: str) -> list[str]:
-    return [line for line in log.splitlines() if line.startswith("!") or ".tex:" in line]
+    return [
+        line for line in log.splitlines() if line.startswith("!") or ".tex:" in line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +81,9 @@ def compiled():
 @pytest.mark.parametrize("name", example_names())
 def test_generated_tex_is_current(name):
     path = GENERATED / f"{name}.tex"
-    assert path.exists(), f"run: symbp derive {name} --format latex -o generated/{name}.tex"
+    assert path.exists(), (
+        f"run: symbp derive {name} --format latex -o generated/{name}.tex"
+    )
     assert path.read_text() == document(name), (
         f"generated/{name}.tex is stale; run: symbp derive {name} --format latex "
         f"-o generated/{name}.tex"
@@ -114,7 +121,9 @@ def test_pdf_carries_marker_so_a_new_one_replaces_it(tmp_path, capsys):
 
 @needs_engine
 def test_failed_compile_names_the_log_line():
-    bad = "\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n"
+    bad = (
+        "\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n"
+    )
     with pytest.raises(latex.LatexError, match=r"line 3: Undefined control sequence"):
         latex.compile_pdf(bad, source="bad.tex")
 
@@ -126,13 +135,16 @@ def test_missing_engine_is_one_line_naming_the_package(tmp_path, monkeypatch, ca
     assert cli.main(["derive", "xor", "--pdf", str(tmp_path / "x.pdf")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "pdflatex not found; install it with: apt-get install texlive-latex-base" in err
+    assert (
+        "pdflatex not found; install it with: apt-get install texlive-latex-base" in err
+    )
 
 
 # -- numbers: one source of truth -----------------------------------------------
 
 _ROW = re.compile(
-    r"^\$\\mathtt\{(?P<ref>[Wb]\d+(?:\[\d+\])+)\}\$ & \$[^$]*\$ & \$(?P<value>[^$]*)\$ & "
+    r"^\$\\mathtt\{(?P<ref>[Wb]\d+(?:\[\d+\])+)\}\$ & \$[^$]*\$ & "
+    r"\$(?P<value>[^$]*)\$ & "
     r"\$(?P<grad>[^$]*)\$ & \$(?P<updated>[^$]*)\$ \\\\$",
     re.M,
 )
@@ -187,7 +199,9 @@ def test_numbers_in_tex_equal_json_and_check(name):
         assert close(shown["value"], _entry(data["params"], ref)), ref
         if ref in analytic:
             assert close(shown["grad"], analytic[ref]), ref
-    loss = re.findall(r"^\$L\$ & (.*) \\\\$", (GENERATED / f"{name}.tex").read_text(), re.M)
+    loss = re.findall(
+        r"^\$L\$ & (.*) \\\\$", (GENERATED / f"{name}.tex").read_text(), re.M
+    )
     shown = [parse_number(v.strip("$ ")) for v in loss[0].split(" & ")]
     assert shown == pytest.approx(np.asarray(data["sample_losses"]), abs=6e-7)
 
@@ -256,8 +270,21 @@ formula = "(y - yhat)**2/2 + abs(y - yhat)"
 
 def test_param_selection_keeps_one_entry(tmp_path, capsys):
     target = tmp_path / "w.tex"
-    assert cli.main(["derive", "homework", "--format", "latex", "--param", "W1[0][1]",
-                     "-o", str(target)]) == 0
+    assert (
+        cli.main(
+            [
+                "derive",
+                "homework",
+                "--format",
+                "latex",
+                "--param",
+                "W1[0][1]",
+                "-o",
+                str(target),
+            ]
+        )
+        == 0
+    )
     rows = table_rows(target.read_text())
     assert list(rows) == ["W1[0][1]"]
     text = target.read_text()
@@ -282,7 +309,8 @@ def test_layer_form_document_for_a_network_too_large_for_scalars(tmp_path, capsy
     spec = tmp_path / "big.toml"
     spec.write_text(
         'name = "big"\ninputs = 40\n[[layers]]\nunits = 30\nactivation = "relu"\n'
-        '[[layers]]\nunits = 3\nactivation = "softmax"\n[loss]\nname = "cross_entropy"\n'
+        '[[layers]]\nunits = 3\nactivation = "softmax"\n[loss]\nname = '
+        '"cross_entropy"\n'
     )
     target = tmp_path / "big.tex"
     assert cli.main(["derive", str(spec), "--format", "latex", "-o", str(target)]) == 0

@@ -32,7 +32,9 @@ def test_generated_markdown_is_current(name):
     path = GENERATED / f"{name}.md"
     command = f"symbp derive {name} --format markdown -o generated/{name}.md"
     assert path.exists(), f"run: {command}"
-    assert path.read_text() == document(name), f"generated/{name}.md is stale; run: {command}"
+    assert path.read_text() == document(name), (
+        f"generated/{name}.md is stale; run: {command}"
+    )
 
 
 @pytest.mark.parametrize("name", example_names())
@@ -71,9 +73,13 @@ def test_numbers_in_markdown_equal_json(name):
             assert value == pytest.approx(exact, abs=5.1e-7), g.ref
 
 
-@pytest.mark.parametrize("name", [r"x}\input{/etc/passwd}", "#$%&_{}~^\\", "<script>`x`</script>"])
+@pytest.mark.parametrize(
+    "name", [r"x}\input{/etc/passwd}", "#$%&_{}~^\\", "<script>`x`</script>"]
+)
 def test_user_text_is_escaped(name):
-    net = Network(inputs=2, layers=[Dense(1, "z/(1 + abs(z))")], loss="half_sse", name=name)
+    net = Network(
+        inputs=2, layers=[Dense(1, "z/(1 + abs(z))")], loss="half_sse", name=name
+    )
     text = markdown.render(Derivation(net))
     title = next(line for line in text.splitlines() if line.startswith("# "))
     assert "<script>" not in text
@@ -95,6 +101,8 @@ def test_notebook_markdown_repr_is_the_document_with_numbers():
 
 
 def test_cli_markdown_with_param_selection(capsys):
-    assert cli.main(["derive", "xor", "--format", "markdown", "--param", "W2[1][0]"]) == 0
+    assert (
+        cli.main(["derive", "xor", "--format", "markdown", "--param", "W2[1][0]"]) == 0
+    )
     out = capsys.readouterr().out
     assert "$\\mathtt{W2[1][0]}$" in out and "$\\mathtt{W1[0][0]}$" not in out

@@ -111,12 +111,14 @@ def network_section(network: Network) -> Section:
     """Section 1: the layers, the loss and the notation, stated once."""
     rows = [["0 (input)", str(network.inputs), "$a^{(0)}_i = x_i$", "--"]]
     for lay in network.layers:
-        rows.append([
-            str(lay.index),
-            str(lay.units),
-            activation_cell(network, lay.index),
-            "yes" if lay.bias else "no",
-        ])
+        rows.append(
+            [
+                str(lay.index),
+                str(lay.units),
+                activation_cell(network, lay.index),
+                "yes" if lay.bias else "no",
+            ]
+        )
     blocks: list = [
         Para(
             f"The network has {network.inputs} inputs, {len(network.layers)} "
@@ -126,7 +128,10 @@ def network_section(network: Network) -> Section:
         Table(["layer $l$", "units", "activation $f$", "bias"], rows, "rrll"),
     ]
     blocks += [
-        Code(f"Layer {lay.index}'s activation as the spec writes it:", lay.activation.source_text)
+        Code(
+            f"Layer {lay.index}'s activation as the spec writes it:",
+            lay.activation.source_text,
+        )
         for lay in network.layers
         if not lay.activation.builtin
     ]
@@ -142,21 +147,32 @@ def loss_blocks(network: Network) -> list:
         definition = f"L = {loss.latex}"
         name = f"{loss.name.replace('_', ' ')}"
     else:
-        ell = tex(loss.expr, {sp.Symbol("yhat", real=True): r"\hat y_k", sp.Symbol("y", real=True): "y_k"})
-        definition = rf"L = \sum_k {ell}" if "+" not in ell and "-" not in ell else rf"L = \sum_k \left({ell}\right)"
+        ell = tex(
+            loss.expr,
+            {
+                sp.Symbol("yhat", real=True): r"\hat y_k",
+                sp.Symbol("y", real=True): "y_k",
+            },
+        )
+        definition = (
+            rf"L = \sum_k {ell}"
+            if "+" not in ell and "-" not in ell
+            else rf"L = \sum_k \left({ell}\right)"
+        )
         name = "custom"
     reduction = "mean" if network.reduction == "mean" else "sum"
     blocks: list = [
-        Para(
-            f"The loss ({name}) of one sample, with $\\hat y_k = a^{{({last})}}_k$:"
-        ),
+        Para(f"The loss ({name}) of one sample, with $\\hat y_k = a^{{({last})}}_k$:"),
         Math(f"{definition}"),
     ]
     if not loss.builtin:
-        blocks.append(Code("The loss of one output as the spec writes it:", loss.source_text))
+        blocks.append(
+            Code("The loss of one output as the spec writes it:", loss.source_text)
+        )
     blocks.append(
         Para(
-            f"Over a batch of $N$ samples the loss and its gradients are the {reduction} "
+            f"Over a batch of $N$ samples the loss and its gradients are the "
+            f"{reduction} "
             "over the samples of the quantities derived below for one sample."
         )
     )
@@ -168,10 +184,12 @@ def notation_blocks(network: Network) -> list:
     rows = Lines()
     rows.equation(
         "z^{(l)}_j",
-        [r"\sum_i a^{(l-1)}_i\, w^{(l)}_{ij} + b^{(l)}_j,"
-         r"\qquad a^{(l)}_j = f\left(z^{(l)}_j\right),"
-         r"\qquad a^{(0)}_i = x_i,"
-         r"\qquad \delta^{(l)}_j = \frac{\partial L}{\partial z^{(l)}_j}"],
+        [
+            r"\sum_i a^{(l-1)}_i\, w^{(l)}_{ij} + b^{(l)}_j,"
+            r"\qquad a^{(l)}_j = f\left(z^{(l)}_j\right),"
+            r"\qquad a^{(0)}_i = x_i,"
+            r"\qquad \delta^{(l)}_j = \frac{\partial L}{\partial z^{(l)}_j}"
+        ],
     )
     return [
         Para(
@@ -207,7 +225,9 @@ def pre_terms(derivation, z: sp.Symbol) -> list[sp.Expr]:
     node = derivation.graph.nodes[z]
     fan_in = derivation.network.layers[node.layer - 1].fan_in
     below, rest = node.parents[:fan_in], node.parents[fan_in:]
-    products = [sp.Mul(a, w, evaluate=False) for a, w in zip(below, rest[:fan_in])]
+    products = [
+        sp.Mul(a, w, evaluate=False) for a, w in zip(below, rest[:fan_in], strict=True)
+    ]
     return products + list(rest[fan_in:])
 
 
@@ -222,7 +242,7 @@ def forward_section(derivation) -> Section:
     graph, net = derivation.graph, derivation.network
     rows = Lines()
     for lay in net.layers:
-        for z, a in zip(graph.pre[lay.index], graph.act[lay.index]):
+        for z, a in zip(graph.pre[lay.index], graph.act[lay.index], strict=True):
             rows.equation(naming.latex(z), pre_pieces(derivation, z))
             rows.equation(naming.latex(a), [activation_tex(net, graph, a)])
         rows.gap()
@@ -240,13 +260,18 @@ def _adjoint_name(symbol: sp.Symbol) -> str:
 def signal_rows(rows: Lines, signal) -> None:
     """δ: the chain rule over z's children, the local derivatives, the result."""
     lhs = naming.latex(signal.symbol)
-    leibniz = [[_adjoint_name(child), partial(child, signal.pre)] for child, _, _ in signal.upstream]
+    leibniz = [
+        [_adjoint_name(child), partial(child, signal.pre)]
+        for child, _, _ in signal.upstream
+    ]
     rows.equation(lhs, [p for group in tm.paths(leibniz) for p in group])
     written = [
         [tm.factor(adj), tm.factor(local)] if adj != 1 else [tm.factor(local)]
         for _, adj, local in signal.upstream
     ]
-    rows.equation("", [p for g in tm.paths([tm.product(g) for g in written]) for p in g])
+    rows.equation(
+        "", [p for g in tm.paths([tm.product(g) for g in written]) for p in g]
+    )
     product = sp.Add(*(adj * local for _, adj, local in signal.upstream))
     if sp.srepr(signal.expr) != sp.srepr(product):
         rows.equation("", tm.split(signal.expr))
@@ -257,7 +282,8 @@ def signals_section(derivation, signals) -> Section:
     """Section 3a: every error signal, output layer first."""
     blocks: list = [
         Para(
-            "Each error signal $\\delta = \\partial L/\\partial z$ is the sum, over the "
+            "Each error signal $\\delta = \\partial L/\\partial z$ is the sum, over "
+            "the "
             "nodes that use $z$, of that node's gradient times its local derivative. "
             "Signals of one layer are written through those of the next, so each "
             "formula stays short at any depth. Output layer first:"
@@ -337,7 +363,9 @@ def build(derivation, numbers=None, *, only=None) -> Document:
 
     net = derivation.network
     grads = list(only) if only is not None else list(derivation.gradients)
-    signals = needed_signals(derivation, grads) if only is not None else derivation.signals
+    signals = (
+        needed_signals(derivation, grads) if only is not None else derivation.signals
+    )
     chain = Section(
         "Backpropagation, one weight at a time",
         [
@@ -364,7 +392,11 @@ def build(derivation, numbers=None, *, only=None) -> Document:
         sections += example_sections(derivation, numbers, grads, signals)
     subtitle = "backpropagation"
     if only is not None:
-        subtitle += " of " + ", ".join(g.ref for g in grads[:6]) + (", ..." if len(grads) > 6 else "")
+        subtitle += (
+            " of "
+            + ", ".join(g.ref for g in grads[:6])
+            + (", ..." if len(grads) > 6 else "")
+        )
     return Document(net.name, subtitle, sections)
 
 

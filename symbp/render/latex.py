@@ -88,9 +88,8 @@ def snippet(derivation) -> str:
     >>> snippet(Derivation(example("xor"))).startswith(r"$$\begin{aligned}")
     True
     """
-    from .texmath import Lines, partial, split
-
     from .. import naming
+    from .texmath import Lines, partial, split
 
     rows = Lines()
     for s in derivation.signals:

@@ -19,7 +19,7 @@ from ..functions import YHAT, A, Y, Z
 from ..spec import Network
 from . import texmath as tm
 from .document import Para, Section, Table, math
-from .texmath import Lines, tex
+from .texmath import Lines, partial, tex
 
 _ODOT = r" \odot "
 
@@ -34,7 +34,7 @@ def _names(net: Network, index: int) -> dict[sp.Symbol, str]:
         layerform.N: "N",
         layerform.BACK: rf"\left({naming.latex_array(f'delta{nxt}')}\,"
         rf"{tm.transposed(naming.latex_array(f'W{nxt}'))}\right)",
-        layerform.ROWSUM: rf"\operatorname{{rowsum}}\left({naming.latex_array('y')}\right)",
+        layerform.ROWSUM: rf"\operatorname{{rowsum}}({naming.latex_array('y')})",
         rewrite.SHIFTED: rf"\tilde{{\bm{{z}}}}^{{({index})}}",
         rewrite.EXPSUM: rf"\bm{{s}}^{{({index})}}",
     }
@@ -71,8 +71,10 @@ def layer_section(net: Network) -> Section:
     rows = Lines()
     rows.equation(
         naming.latex_array("z1").replace("(1)", "(l)"),
-        [r"\bm{a}^{(l-1)} \bm{W}^{(l)} + \bm{b}^{(l)},"
-         r"\qquad \bm{a}^{(l)} = f\left(\bm{z}^{(l)}\right)"],
+        [
+            r"\bm{a}^{(l-1)} \bm{W}^{(l)} + \bm{b}^{(l)},"
+            r"\qquad \bm{a}^{(l)} = f\left(\bm{z}^{(l)}\right)"
+        ],
     )
     blocks.append(math(rows))
 
@@ -90,18 +92,19 @@ def layer_section(net: Network) -> Section:
             rows.equation(lhs, [elementwise(form.delta, names)])
         uses_step |= form.delta.has(sp.Heaviside)
         rows.equation(
-            rf"\frac{{\partial L}}{{\partial {naming.latex_array(f'W{form.index}')}}}",
+            partial("L", naming.latex_array(f"W{form.index}")),
             [tex(form.grad_weight)],
         )
         if form.grad_bias is not None:
             rows.equation(
-                rf"\frac{{\partial L}}{{\partial {naming.latex_array(f'b{form.index}')}}}",
+                partial("L", naming.latex_array(f"b{form.index}")),
                 [rf"\sum_{{n=1}}^{{N}} {lhs}_{{n}}"],
             )
         rows.gap()
     blocks += [
         Para(
-            f"Backpropagation, from the output layer ${last}$ down; each hidden layer's "
+            f"Backpropagation, from the output layer ${last}$ down; each hidden "
+            f"layer's "
             "signal is the next layer's signal carried back through its weights, "
             "times the derivative of the activation:"
         ),
@@ -170,7 +173,8 @@ def stable_section(net: Network) -> Section | None:
     if any(f.forward.has(rewrite.Sigmoid) for f in d.layers):
         blocks.append(
             Para(
-                "The sigmoid $\\sigma(z) = 1/(1 + e^{-z})$ overflows $e^{-z}$ for large "
+                "The sigmoid $\\sigma(z) = 1/(1 + e^{-z})$ overflows $e^{-z}$ for "
+                "large "
                 "negative $z$; the code computes $e^{z}/(1 + e^{z})$ there instead, "
                 "the same value."
             )
@@ -179,7 +183,8 @@ def stable_section(net: Network) -> Section | None:
         blocks.append(
             Para(
                 "$\\log(1 + e^{z})$ is computed as "
-                "$\\operatorname{logaddexp}(0, z) = \\max(0, z) + \\log(1 + e^{-|z|})$, "
+                "$\\operatorname{logaddexp}(0, z) = \\max(0, z) + \\log(1 + "
+                "e^{-|z|})$, "
                 "which never overflows."
             )
         )
@@ -192,19 +197,24 @@ def stable_section(net: Network) -> Section | None:
             Para(
                 "Softmax and cross-entropy are differentiated together: with "
                 "$g_k = \\partial \\ell/\\partial \\hat y_k$ the softmax rule "
-                "$\\delta_k = \\hat y_k (g_k - \\sum_j \\hat y_j g_j)$ collapses to the "
+                "$\\delta_k = \\hat y_k (g_k - \\sum_j \\hat y_j g_j)$ collapses to "
+                "the "
                 f"expression of $\\bm{{\\delta}}^{{({out.index})}}$ above, "
                 "which divides by no $\\hat y$. The softmax itself is computed from "
-                "$\\tilde{\\bm z} = \\bm z - \\max_j z_j$ (row by row), so no exponential "
+                "$\\tilde{\\bm z} = \\bm z - \\max_j z_j$ (row by row), so no "
+                "exponential "
                 "overflows, with $\\bm s$ the row sums of $e^{\\tilde{\\bm z}}$."
             )
         )
     elif out.activation.elementwise:
-        textbook = sp.diff(net.loss.expr, YHAT).subs(YHAT, A) * out.activation.local_derivative
+        textbook = (
+            sp.diff(net.loss.expr, YHAT).subs(YHAT, A) * out.activation.local_derivative
+        )
         if sp.srepr(textbook) != sp.srepr(out.derivative):
             rows = Lines()
             rows.equation(
-                r"\frac{\partial \ell}{\partial \hat y}\, f'(z)", [elementwise(textbook, names)]
+                r"\frac{\partial \ell}{\partial \hat y}\, f'(z)",
+                [elementwise(textbook, names)],
             )
             rows.equation("", [elementwise(out.derivative, names)])
             blocks += [
@@ -223,7 +233,8 @@ def stable_section(net: Network) -> Section | None:
         rows.equation("", [elementwise(d.loss_terms, names)])
         blocks += [
             Para(
-                "The loss holds a logarithm of the output, which is $-\\infty$ when the "
+                "The loss holds a logarithm of the output, which is $-\\infty$ when "
+                "the "
                 "output underflows to 0; the code computes it from the pre-activation "
                 "as a log-sum-exp, which stays finite:"
             ),

@@ -1,4 +1,4 @@
-"""The derivation as Markdown with ``$…$``/``$$…$$`` math (``templates/derivation.md.j2``).
+"""The derivation as Markdown with ``$…$``/``$$…$$`` math (``derivation.md.j2``).
 
 The same content as the LaTeX document (:mod:`symbp.render.document`), for notes,
 READMEs and notebooks; MathJax and KaTeX read its math. User text (the spec's
@@ -48,7 +48,9 @@ def math(text: str) -> str:
 
 def _render(doc: document.Document) -> str:
     filters = {"e": escape, "code": code, "comment": comment, "math": math}
-    return document.load_template("derivation.md.j2", filters).render(doc=doc, marker=MARKER)
+    return document.load_template("derivation.md.j2", filters).render(
+        doc=doc, marker=MARKER
+    )
 
 
 def render(derivation, numbers=None, *, only=None, **options) -> str:

@@ -23,7 +23,6 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from .. import naming
-from ..rewrite import LogAddExp, Sigmoid
 
 #: Widest right-hand side of a row, in :func:`width` units (a4, 2.2 cm margins).
 BUDGET = 100
@@ -318,8 +317,12 @@ class Lines:
 
     def body(self) -> str:
         """The rows joined as the body of ``aligned``/``align*``."""
-        ends = [r" \\[1.2ex]" if k in self._gaps else r" \\" for k in range(len(self.rows))]
-        return "\n".join(row + end for row, end in zip(self.rows, ends[:-1] + [""]))
+        ends = [
+            r" \\[1.2ex]" if k in self._gaps else r" \\" for k in range(len(self.rows))
+        ]
+        return "\n".join(
+            row + end for row, end in zip(self.rows, ends[:-1] + [""], strict=True)
+        )
 
     def __bool__(self) -> bool:
         return bool(self.rows)

@@ -14,7 +14,7 @@ import sympy as sp
 from .. import naming
 from . import texmath as tm
 from .document import Math, Para, Section, Table, activation_tex, math, pre_pieces
-from .texmath import Lines, fmt, partial
+from .texmath import Lines, fmt
 
 
 def sample_values(derivation, numbers, sample: int) -> dict[sp.Symbol, float]:
@@ -36,9 +36,11 @@ def sample_block(derivation, numbers, sample: int, signals) -> list:
     values = sample_values(derivation, numbers, sample)
     rows = Lines()
     for lay in net.layers:
-        for z, a in zip(graph.pre[lay.index], graph.act[lay.index]):
+        for z, a in zip(graph.pre[lay.index], graph.act[lay.index], strict=True):
             rows.equation(naming.latex(z), pre_pieces(derivation, z))
-            rows.equation("", [*pre_pieces(derivation, z, values), "= " + fmt(values[z])])
+            rows.equation(
+                "", [*pre_pieces(derivation, z, values), "= " + fmt(values[z])]
+            )
             rows.equation(naming.latex(a), [activation_tex(net, graph, a)])
             shown = activation_tex(net, graph, a, values)
             result = [] if shown == fmt(values[a]) else ["= " + fmt(values[a])]
@@ -69,11 +71,16 @@ def loss_block(derivation, numbers) -> list:
     rows = Lines()
     parts = [fmt(v) for v in numbers.sample_losses]
     if numbers.reduction == "mean":
-        rows.equation("L", [rf"\frac{{1}}{{{count}}}\left(" + " + ".join(parts) + r"\right)"])
+        rows.equation(
+            "L", [rf"\frac{{1}}{{{count}}}\left(" + " + ".join(parts) + r"\right)"]
+        )
     else:
         rows.equation("L", [" + ".join(parts)])
     rows.equation("", [fmt(numbers.loss)])
-    return [Para(f"The loss of the batch is the {numbers.reduction} over its samples:"), math(rows)]
+    return [
+        Para(f"The loss of the batch is the {numbers.reduction} over its samples:"),
+        math(rows),
+    ]
 
 
 def gradient_rows(derivation, numbers, grads) -> Lines:
@@ -127,14 +134,15 @@ def value_table(derivation, numbers, signals) -> Table:
     count = len(numbers.x)
     symbols = list(graph.inputs)
     for lay in net.layers:
-        for z, a in zip(graph.pre[lay.index], graph.act[lay.index]):
+        for z, a in zip(graph.pre[lay.index], graph.act[lay.index], strict=True):
             symbols += [z, a]
     symbols += [*graph.targets, graph.loss, *(s.symbol for s in signals)]
     header = ["quantity"] + (
         ["value"] if count == 1 else [f"sample {n + 1}" for n in range(count)]
     )
     rows = [
-        [f"${naming.latex(s)}$"] + [f"${fmt(v)}$" for v in numbers.values[s]] for s in symbols
+        [f"${naming.latex(s)}$"] + [f"${fmt(v)}$" for v in numbers.values[s]]
+        for s in symbols
     ]
     return Table(header, rows, "l" + "r" * count)
 
@@ -153,7 +161,13 @@ def param_table(numbers, grads) -> Table:
                 f"${fmt(numbers.updated[g.param][g.index])}$",
             ]
         )
-    header = ["entry", "parameter", "value", r"$\partial L/\partial p$", "after the step"]
+    header = [
+        "entry",
+        "parameter",
+        "value",
+        r"$\partial L/\partial p$",
+        "after the step",
+    ]
     return Table(header, rows, "llrrr")
 
 
@@ -170,22 +184,32 @@ def example_sections(derivation, numbers, grads, signals) -> list[Section]:
     sections = [Section("Worked example", blocks)]
     for n in range(count):
         title = "The sample" if count == 1 else f"Sample {n + 1}"
-        sections.append(Section(title, sample_block(derivation, numbers, n, signals), level=2))
+        sections.append(
+            Section(title, sample_block(derivation, numbers, n, signals), level=2)
+        )
     grad_blocks = loss_block(derivation, numbers)
     intro = "Gradients" + (
-        f" of the batch, the {numbers.reduction} of the per-sample values:" if count > 1 else ":"
+        f" of the batch, the {numbers.reduction} of the per-sample values:"
+        if count > 1
+        else ":"
     )
     grad_blocks += [Para(intro), math(gradient_rows(derivation, numbers, grads))]
     sections.append(Section("Loss and gradients", grad_blocks, level=2))
     step = [
-        Para("One plain gradient step, $p \\leftarrow p - \\alpha\\, \\partial L/\\partial p$:"),
+        Para(
+            "One plain gradient step, $p \\leftarrow p - \\alpha\\, \\partial "
+            "L/\\partial p$:"
+        ),
         math(update_rows(derivation, numbers, grads)),
     ]
     sections.append(Section("One step", step, level=2))
     tables = [
         Para("Forward values and error signals:"),
         value_table(derivation, numbers, signals),
-        Para(f"Parameters, gradients and one step with $\\alpha = {numbers.learning_rate:g}$:"),
+        Para(
+            f"Parameters, gradients and one step with $\\alpha = "
+            f"{numbers.learning_rate:g}$:"
+        ),
         param_table(numbers, grads),
     ]
     sections.append(Section("Summary", tables))
