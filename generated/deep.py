@@ -112,10 +112,9 @@ def _backprop(params, X, Y, grads):
     a0 = X
     _z1, a1, _z2, a2, _z3, a3 = _forward(params, a0)
     # δ⁽³⁾ = (2*a⁽³⁾ - 2*y)/N
-    t3_0 = 1 / n
     total = float(np.sum((Y - a3) ** 2))
-    loss_value = t3_0 * total
-    delta3 = t3_0 * (-2 * Y + 2 * a3)
+    loss_value = total / n
+    delta3 = (-2 * Y + 2 * a3) / n
     # ∂L/∂W⁽³⁾ = a⁽²⁾ᵀ δ⁽³⁾
     np.matmul(a2.T, delta3, out=grad_W3)
     # ∂L/∂b⁽³⁾ = Σₙ δ⁽³⁾ₙ

@@ -106,10 +106,9 @@ def _backprop(params, X, Y, grads):
     z1, a1, z2, a2, expsum2 = _forward(params, a0)
     # δ⁽²⁾ = (a⁽²⁾*Σy - y)/N
     rowsum2 = np.sum(Y, axis=1, keepdims=True)
-    t2_0 = 1 / n
     total = float(np.sum(Y * (z2 - np.log(expsum2))))
-    loss_value = -t2_0 * total
-    delta2 = t2_0 * (-Y + a2 * rowsum2)
+    loss_value = -total / n
+    delta2 = (a2 * rowsum2 - Y) / n
     # ∂L/∂W⁽²⁾ = a⁽¹⁾ᵀ δ⁽²⁾
     np.matmul(a1.T, delta2, out=grad_W2)
     # ∂L/∂b⁽²⁾ = Σₙ δ⁽²⁾ₙ

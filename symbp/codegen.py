@@ -163,6 +163,9 @@ def _emit(node: ast.AST) -> tuple[str, int]:
         return f"{_wrap(node.func, _ATOM)}({', '.join(args)})", _ATOM
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return "-" + _wrap(node.operand, 13), 13
+    if isinstance(node, ast.BinOp) and _negated_first(node):
+        # -x + y → y - x: one array operation fewer.
+        node = ast.BinOp(node.right, ast.Sub(), node.left.operand)
     if isinstance(node, ast.BinOp):
         symbol, prec = _BINARY[type(node.op)]
         if isinstance(node.op, ast.Pow):
@@ -178,6 +181,15 @@ def _emit(node: ast.AST) -> tuple[str, int]:
     raise ValueError(f"cannot lay out {ast.dump(node)}")
 
 
+def _negated_first(node: ast.BinOp) -> bool:
+    left = node.left
+    return (
+        isinstance(node.op, ast.Add)
+        and isinstance(left, ast.UnaryOp)
+        and isinstance(left.op, ast.USub)
+    )
+
+
 def _wrap(node: ast.AST, need: int) -> str:
     text, prec = _emit(node)
     return text if prec >= need else f"({text})"
@@ -187,7 +199,9 @@ def layout(code: str) -> str:
     """Lay out one Python expression as ruff formats it.
 
     >>> layout("(-a2 + Y)**2/2")
-    '(-a2 + Y) ** 2 / 2'
+    '(Y - a2) ** 2 / 2'
+    >>> layout("-Y + a2*rowsum2")
+    'a2 * rowsum2 - Y'
     >>> layout("np.maximum(0,z1*W)")
     'np.maximum(0, z1 * W)'
     """
@@ -243,7 +257,9 @@ def statements(
             yield sp.Symbol(naming.temp(layer, i))
 
     fresh = fresh_names()
-    temps, reduced = sp.cse([t.expr for t in targets], symbols=fresh, order="none")
+    # The batch size stays out of temporaries: 1/n costs nothing where it stands.
+    exprs = [t.expr for t in targets]
+    temps, reduced = sp.cse(exprs, symbols=fresh, order="none", ignore=(_BATCH,))
     stmts = [Statement(sym.name, "=", expr) for sym, expr in temps]
     stmts += [
         Statement(t.target, t.op, e) for t, e in zip(targets, reduced, strict=True)
@@ -267,6 +283,9 @@ def _comment(text: str, indent: int = 4) -> list[str]:
 # --- The module ------------------------------------------------------------------
 
 
+_BATCH = sp.Symbol("n")
+
+
 def _code_names(index: int) -> dict[sp.Symbol, sp.Symbol]:
     """Layer symbols → the code names of layer ``index``'s arrays."""
     var = naming.layer_var
@@ -274,7 +293,7 @@ def _code_names(index: int) -> dict[sp.Symbol, sp.Symbol]:
         Z: sp.Symbol(var("z", index)),
         A: sp.Symbol(var("a", index)),
         Y: sp.Symbol("Y"),
-        layers.N: sp.Symbol("n"),
+        layers.N: _BATCH,
         layers.BACK: sp.Symbol(var("delta", index)),
         layers.ROWSUM: sp.Symbol(var("rowsum", index)),
         rewrite.SHIFTED: sp.Symbol(var("z", index)),
@@ -329,6 +348,9 @@ def _loss_lines(d: layers.LayerDerivation, with_delta: bool) -> list[str]:
     out = d.output
     names = _code_names(out.index)
     terms, scale = d.loss_terms, d.loss_scale
+    # Constant factors go to the scalar scale, off the arrays.
+    coeff, terms = terms.as_coeff_Mul()
+    scale = coeff * scale
     if terms.could_extract_minus_sign():
         terms, scale = -terms, -scale
     total = sp.Symbol("total")
