@@ -131,7 +131,7 @@ def _tidy_steps(expr: sp.Expr) -> sp.Expr:
     """Drop constant factors inside step functions: H(c·u) is H(u) for c > 0."""
 
     def rule(arg: sp.Expr, *_: sp.Expr) -> sp.Expr:
-        coeff, rest = arg.as_coeff_Mul()
+        coeff, rest = sp.factor_terms(arg).as_coeff_Mul()
         if coeff.is_positive:
             return sp.Heaviside(rest)
         if coeff.is_negative:
