@@ -17,23 +17,40 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The submodules named like the API's functions are imported first, so that the
-# functions below, not the modules, are what ``symbp.derive`` and ``symbp.check``
-# name.
-from . import check as _check_module  # noqa: E402
-from . import derive as _derive_module  # noqa: E402
-from .errors import SpecError, SymbpError  # noqa: E402
-from .spec import Dense, Network, example, example_names, load, loads  # noqa: E402
+import sys
+import types
+
+from .errors import SpecError, SymbpError
+from .spec import Dense, Network, example, example_names, load, loads
+
+
+class _Package(types.ModuleType):
+    """The package module, keeping ``symbp.derive`` and ``symbp.check`` the API's
+    functions: importing the submodules of the same names would otherwise set
+    the modules as these attributes. Nothing heavy is imported with the package,
+    so a spec is validated before SymPy is loaded."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("derive", "check") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def derive(network: Network):
     """The chain-rule derivation of every parameter (:class:`symbp.derive.Derivation`)."""
-    return _derive_module.Derivation(network)
+    from .derive import Derivation
+
+    return Derivation(network)
 
 
 def check(network: Network, **options):
     """Finite-difference checks of the derivation and the generated module."""
-    return _check_module.check(network, **options)
+    from .check import check as _check
+
+    return _check(network, **options)
 
 
 def generate(network: Network, *, dtype: str = "float64") -> str:

@@ -102,10 +102,10 @@ def _emit(text: str, path: str | None, force: bool) -> None:
 
 
 def _derive(args) -> int:
+    net = _network(args.spec)  # validated before SymPy is imported
     from .derive import Derivation
     from .graph import TooLargeError
 
-    net = _network(args.spec)
     try:
         derivation = Derivation(net)
     except TooLargeError:
@@ -154,20 +154,20 @@ def _derive_layers(net, args) -> int:
 
 
 def _generate(args) -> int:
+    net = _network(args.spec)
     from .codegen import generate
 
-    net = _network(args.spec)
     _emit(generate(net, dtype=args.dtype), args.output, args.force)
     return 0
 
 
 def _check(args) -> int:
+    if args.points < 1:
+        raise SpecError("expected at least 1 point", source="symbp check", key="--points")
+    net = _network(args.spec)
     from .check import check
     from .render.checks import render
 
-    net = _network(args.spec)
-    if args.points < 1:
-        raise SpecError("expected at least 1 point", source="symbp check", key="--points")
     result = check(net, count=args.points, seed=args.seed)
     sys.stdout.write(render(result))
     return 0 if result.passed else 1

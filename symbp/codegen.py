@@ -34,7 +34,7 @@ from sympy.printing.str import StrPrinter
 from . import __version__, layers, naming, output, rewrite
 from .errors import SpecError
 from .functions import A, Y, Z
-from .spec import Network
+from .spec import Network, plain_name
 
 #: The dtypes a generated module can compute in.
 DTYPES = ("float64", "float32")
@@ -441,7 +441,7 @@ def _docstring(net: Network, d: layers.LayerDerivation, steps: list[dict]) -> li
     sizes = [f"{net.inputs} inputs"]
     sizes += [f"{lay.units} {lay.activation.text}" for lay in net.layers]
     uni = naming.layer_unicode
-    source = Path(net.source).name
+    source = plain_name(Path(net.source).name)
     lines = [
         f"{output.MARKER} {__version__} from {source}; regenerate, do not edit.",
         "",
@@ -531,7 +531,7 @@ def context(net: Network, *, dtype: str = "float64") -> dict[str, Any]:
         "init_rule": " and ".join(rules) + " standard deviations of the weights",
         "marker": output.MARKER,
         "name": net.name,
-        "source": Path(net.source).name,
+        "source": plain_name(Path(net.source).name),
         "dtype": dtype,
         "docstring": _docstring(net, d, backward),
         "rewrites": [r.name for r in rewrite.CATALOGUE],

@@ -77,7 +77,8 @@ class Graph:
             raise TooLargeError(
                 f"the network has {count} parameters; the scalar derivation handles "
                 f"at most {MAX_SCALAR_PARAMS}: use the layer form "
-                "('symbp derive --layer', or 'symbp generate')",
+                "('symbp derive SPEC --format markdown' or '--format latex', "
+                "or 'symbp generate SPEC')",
                 source=network.source,
             )
         self.network = network

@@ -10,22 +10,38 @@ is validated here, once, and every error names the source, the key and the fix.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import functions
+from . import formula
 from .errors import SpecError, suggest
+
+if TYPE_CHECKING:
+    from . import functions
 
 #: Largest number of units in a layer, and of inputs.
 MAX_UNITS = 100_000
 #: Largest number of layers.
 MAX_LAYERS = 64
+#: Longest network name.
+MAX_NAME = 80
+_NAME = re.compile(r"\w[\w .+-]*")
 OPTIMIZERS = ("sgd", "momentum", "adam")
+#: The built-in activations and losses, by name. Their formulas live in
+#: :mod:`symbp.functions`; the names are here so that a spec is validated
+#: before SymPy is imported (a test keeps the two lists the same).
+ACTIVATION_NAMES = (
+    "identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "silu", "softmax"
+)
+LOSS_NAMES = ("half_sse", "mse", "bce", "cross_entropy")
+#: The output activation a built-in loss needs (it does not apply it itself).
+LOSS_NEEDS = {"bce": "sigmoid", "cross_entropy": "softmax"}
 REDUCTIONS = ("mean", "sum")
 
 _TOP_KEYS = ("name", "inputs", "layers", "loss", "train", "example")
@@ -131,11 +147,30 @@ class Network:
         self.source = source
         self.name = _name(name, source)
         self.inputs = _count(inputs, source, "inputs")
-        self.layers = _layers(self.inputs, layers, source)
-        self.loss, self.reduction = _loss(loss, reduction, source)
-        _check_pairing(self.layers, self.loss, source)
+        # Everything is checked first, without SymPy; the activations and the
+        # loss are resolved to their formulas last.
+        plan = _layers(self.inputs, layers, source)
+        loss_plan, self.reduction = _loss(loss, reduction, source)
+        _check_pairing(plan, loss_plan, source)
         self.train = _train(train, source)
-        self.example = None if example is None else _example(self, example, source)
+        shapes = _shapes(plan)
+        if example is not None:
+            example = _example(self.inputs, plan[-1].units, shapes, self.train, example, source)
+        self.example = example
+
+        from . import functions
+
+        self.layers = tuple(
+            Layer(
+                p.index,
+                p.fan_in,
+                p.units,
+                functions.activation(p.activation, source=source, key=p.key),
+                p.bias,
+            )
+            for p in plan
+        )
+        self.loss = functions.loss(*loss_plan.args, source=source, key="loss")
 
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in [self.inputs, *(lay.units for lay in self.layers)])
@@ -147,12 +182,7 @@ class Network:
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every parameter's name and shape, in order ``W1, b1, W2, …``."""
-        shapes: dict[str, tuple[int, ...]] = {}
-        for layer in self.layers:
-            shapes[layer.weight] = (layer.fan_in, layer.units)
-            if layer.bias:
-                shapes[layer.bias_name] = (layer.units,)
-        return shapes
+        return _shapes(self.layers)
 
     def param_count(self) -> int:
         return sum(math.prod(shape) for shape in self.param_shapes().values())
@@ -184,11 +214,32 @@ class Network:
 
 
 def _name(value: object, source: str) -> str:
+    """A network name: it reaches generated code, file names and LaTeX, so it is
+    held to letters, digits, spaces and ``_ - . +`` here, where it enters."""
     if not isinstance(value, str) or not value.strip():
         raise SpecError("expected a non-empty string", source=source, key="name")
-    if len(value) > 200:
-        raise SpecError("name is longer than 200 characters", source=source, key="name")
+    if len(value) > MAX_NAME:
+        raise SpecError(f"name is longer than {MAX_NAME} characters", source=source, key="name")
+    if not _NAME.fullmatch(value):
+        odd = next(ch for ch in value if not _NAME.fullmatch("a" + ch))
+        raise SpecError(
+            f"the character {odd!r} is not allowed in a name; "
+            "use letters, digits, spaces and _ - . +",
+            source=source,
+            key="name",
+        )
     return value
+
+
+def plain_name(text: str) -> str:
+    """``text`` made into a valid network name, as for a file's stem.
+
+    >>> plain_name('my "net" (v2)')
+    'my _net_ _v2_'
+    """
+    text = "".join(ch if _NAME.fullmatch("a" + ch) else "_" for ch in text)
+    text = text[:MAX_NAME].strip()
+    return text if text and _NAME.fullmatch(text) else "network"
 
 
 def _count(value: object, source: str, key: str, *, low: int = 1, high: int = MAX_UNITS) -> int:
@@ -199,7 +250,69 @@ def _count(value: object, source: str, key: str, *, low: int = 1, high: int = MA
     return value
 
 
-def _layers(inputs: int, layers: object, source: str) -> tuple[Layer, ...]:
+@dataclass(frozen=True)
+class _LayerPlan:
+    """A layer checked but not yet resolved: its activation is still a name or text."""
+
+    index: int
+    fan_in: int
+    units: int
+    activation: Any
+    activation_name: str
+    bias: bool
+    key: str
+
+    @property
+    def weight(self) -> str:
+        return f"W{self.index}"
+
+    @property
+    def bias_name(self) -> str | None:
+        return f"b{self.index}" if self.bias else None
+
+
+@dataclass(frozen=True)
+class _LossPlan:
+    """A loss checked but not yet resolved: the arguments for ``functions.loss``."""
+
+    args: tuple[Any, Any]
+    name: str
+    needs: str | None
+
+
+def _shapes(layers) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in layers:
+        shapes[layer.weight] = (layer.fan_in, layer.units)
+        if layer.bias:
+            shapes[layer.bias_name] = (layer.units,)
+    return shapes
+
+
+def _activation_name(value: object, source: str, key: str) -> str:
+    """Check an activation without SymPy: a built-in name or a formula in ``z``."""
+    if not isinstance(value, str):
+        name = getattr(value, "name", None)
+        if hasattr(value, "local_derivative") and isinstance(name, str):
+            return name  # an Activation object from the Python API
+        raise SpecError(
+            f"expected an activation name or formula string, not {type(value).__name__}",
+            source=source,
+            key=key,
+        )
+    name = value.strip()
+    if name.isidentifier():
+        if name in ACTIVATION_NAMES:
+            return name
+        hint = suggest(name, ACTIVATION_NAMES) or "; built-ins: " + ", ".join(ACTIVATION_NAMES)
+        raise SpecError(f"unknown activation '{name}'" + hint, source=source, key=key)
+    _, used = formula.check(name, ("z",), source=source, key=key)
+    if "z" not in used:
+        raise SpecError(f"activation formula {name!r} does not use z", source=source, key=key)
+    return name
+
+
+def _layers(inputs: int, layers: object, source: str) -> tuple[_LayerPlan, ...]:
     if not isinstance(layers, (list, tuple)) or not layers:
         raise SpecError("expected at least one layer", source=source, key="layers")
     if len(layers) > MAX_LAYERS:
@@ -210,10 +323,10 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[Layer, ...]:
         if not isinstance(dense, Dense):
             raise SpecError("expected a Dense layer", source=source, key=key)
         units = _count(dense.units, source, f"{key}.units")
-        act = functions.activation(dense.activation, source=source, key=f"{key}.activation")
+        act = _activation_name(dense.activation, source, f"{key}.activation")
         if not isinstance(dense.bias, bool):
             raise SpecError(f"expected true or false, not {dense.bias!r}", source=source, key=f"{key}.bias")
-        if act.name == "softmax":
+        if act == "softmax":
             if i != len(layers) - 1:
                 raise SpecError(
                     "softmax is allowed only in the output layer",
@@ -222,33 +335,58 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[Layer, ...]:
                 )
             if units < 2:
                 raise SpecError("softmax needs at least 2 units", source=source, key=f"{key}.units")
-        result.append(Layer(i + 1, fan_in, units, act, dense.bias))
+        result.append(
+            _LayerPlan(i + 1, fan_in, units, dense.activation, act, dense.bias, f"{key}.activation")
+        )
         fan_in = units
     return tuple(result)
 
 
-def _loss(value: object, reduction: str, source: str) -> tuple[functions.Loss, str]:
+def _loss(value: object, reduction: str, source: str) -> tuple[_LossPlan, str]:
+    """Check a loss without SymPy: a built-in name, or a formula in ``yhat`` and ``y``."""
     if isinstance(value, dict):
         _unknown_keys(value, _LOSS_KEYS, source, "loss")
         reduction = value.get("reduction", reduction)
-        loss = functions.loss(value.get("name"), value.get("formula"), source=source, key="loss")
-    elif isinstance(value, (str, functions.Loss)):
-        loss = functions.loss(value, source=source, key="loss")
+        name, text = value.get("name"), value.get("formula")
+    elif isinstance(value, str):
+        name, text = value, None
+    elif hasattr(value, "sample_loss"):  # a Loss object from the Python API
+        plan = _LossPlan((value, None), value.name, value.requires)
+        name = text = None
     else:
         raise SpecError("expected a loss name or a table", source=source, key="loss")
+    if not hasattr(value, "sample_loss"):
+        if (name is None) == (text is None):
+            raise SpecError("give exactly one of 'name' and 'formula'", source=source, key="loss")
+        if name is not None:
+            if not isinstance(name, str):
+                raise SpecError(
+                    f"expected a loss name, not {type(name).__name__}", source=source, key="loss.name"
+                )
+            if name not in LOSS_NAMES:
+                hint = suggest(name, LOSS_NAMES) or "; built-ins: " + ", ".join(LOSS_NAMES)
+                raise SpecError(f"unknown loss '{name}'" + hint, source=source, key="loss.name")
+            plan = _LossPlan((name, None), name, LOSS_NEEDS.get(name))
+        else:
+            _, used = formula.check(text, ("yhat", "y"), source=source, key="loss.formula")
+            if "yhat" not in used:
+                raise SpecError(
+                    f"loss formula {text!r} does not use yhat", source=source, key="loss.formula"
+                )
+            plan = _LossPlan((None, text), text, None)
     if reduction not in REDUCTIONS:
         raise SpecError(
             f"expected 'mean' or 'sum', not {reduction!r}", source=source, key="loss.reduction"
         )
-    return loss, reduction
+    return plan, reduction
 
 
-def _check_pairing(layers: tuple[Layer, ...], loss: functions.Loss, source: str) -> None:
-    out = layers[-1].activation.name
-    if loss.requires and out != loss.requires:
+def _check_pairing(layers: tuple[_LayerPlan, ...], loss: _LossPlan, source: str) -> None:
+    out = layers[-1].activation_name
+    if loss.needs and out != loss.needs:
         raise SpecError(
-            f"loss '{loss.name}' needs a {loss.requires} output layer, not {out} "
-            f"(it does not apply the {loss.requires} itself)",
+            f"loss '{loss.name}' needs a {loss.needs} output layer, not {out} "
+            f"(it does not apply the {loss.needs} itself)",
             source=source,
             key=f"layers[{len(layers) - 1}].activation",
         )
@@ -300,6 +438,8 @@ def _array(value: object, shape: tuple[int, ...], source: str, key: str, *, rows
     except ValueError:
         raise bad("rows have different lengths") from None
     for item in arr.flat:
+        if isinstance(item, list):
+            raise bad("rows have different lengths")
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             raise bad(f"expected numbers, found {item!r}")
         if not math.isfinite(item):
@@ -315,21 +455,22 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join("N" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _example(net: Network, value: object, source: str) -> Example:
+def _example(
+    inputs: int, outputs: int, shapes: dict, train: Train, value: object, source: str
+) -> Example:
     if not isinstance(value, dict):
         raise SpecError("expected a table", source=source, key="example")
-    shapes = net.param_shapes()
     allowed = ("x", "y", "learning_rate", *shapes)
     _unknown_keys(value, allowed, source, "example")
     for key in ("x", "y", *shapes):
         if key not in value:
             raise SpecError(f"missing '{key}': an example gives x, y and every parameter", source=source, key="example")
-    x = _array(value["x"], (-1, net.inputs), source, "example.x", rows=True)
-    y = _array(value["y"], (-1, net.outputs), source, "example.y", rows=True)
+    x = _array(value["x"], (-1, inputs), source, "example.x", rows=True)
+    y = _array(value["y"], (-1, outputs), source, "example.y", rows=True)
     if len(x) != len(y):
         raise SpecError(f"x has {len(x)} rows but y has {len(y)}", source=source, key="example.y")
     params = {name: _array(value[name], shape, source, f"example.{name}", rows=False) for name, shape in shapes.items()}
-    rate = value.get("learning_rate", net.train.learning_rate)
+    rate = value.get("learning_rate", train.learning_rate)
     return Example(x, y, params, _rate(rate, source, "example.learning_rate"))
 
 
@@ -365,7 +506,7 @@ def from_dict(data: dict, source: str = "<api>") -> Network:
         data["inputs"],
         layers,
         data["loss"],
-        name=data.get("name", Path(source).stem if source != "<api>" else "network"),
+        name=data.get("name", plain_name(Path(source).stem) if source != "<api>" else "network"),
         train=data.get("train"),
         example=data.get("example"),
         source=source,

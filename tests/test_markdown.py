@@ -12,6 +12,7 @@ from symbp import cli, output
 from symbp.derive import Derivation
 from symbp.render import json as json_render
 from symbp.render import markdown
+from symbp.errors import SpecError
 from symbp.spec import Dense, Network, example, example_names
 
 GENERATED = Path(__file__).resolve().parents[1] / "generated"
@@ -77,9 +78,12 @@ def test_numbers_in_markdown_equal_json(name):
     "name", [r"x}\input{/etc/passwd}", "#$%&_{}~^\\", "<script>`x`</script>"]
 )
 def test_user_text_is_escaped(name):
-    net = Network(
-        inputs=2, layers=[Dense(1, "z/(1 + abs(z))")], loss="half_sse", name=name
-    )
+    layers = [Dense(1, "z/(1 + abs(z))")]
+    with pytest.raises(SpecError, match="not allowed in a name"):
+        Network(inputs=2, layers=layers, loss="half_sse", name=name)
+    # Refused where it enters; the renderer escapes it all the same.
+    net = Network(inputs=2, layers=layers, loss="half_sse")
+    net.name = name
     text = markdown.render(Derivation(net))
     title = next(line for line in text.splitlines() if line.startswith("# "))
     assert "<script>" not in text
