@@ -191,6 +191,7 @@ def _exercise(args) -> int:
         args.seed, sizes=args.sizes, activation=args.activation, loss=args.loss,
         bias=args.bias, samples=args.samples,
     )
+    exercise.check_folder(args.output, force=args.force)
     made = exercise.make(opts)
     for path in exercise.write(made, args.output, force=args.force):
         print(f"wrote {path}", file=sys.stderr)

@@ -631,21 +631,19 @@ def spec_text(
     return "\n".join(lines) + "\n"
 
 
-def write(exercise: Exercise, folder: str | Path, *, force: bool = False) -> list[Path]:
-    """Write the exercise's files into ``folder`` (created if missing).
+def check_folder(folder: str | Path, *, force: bool = False) -> None:
+    """Refuse a folder that is a file, or holds files symbp did not generate.
 
-    Every target is checked before any is written: when one exists and symbp
-    did not generate it, nothing is written (unless ``force``).
+    :func:`write` checks again; calling this first refuses before any work.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(
             "is a file; give a folder for the exercise", source=str(folder)
         )
-    files = exercise.files()
     refused = [
         name
-        for name in files
+        for name in FILES
         if (folder / name).exists()
         and not force
         and not output.generated_by_symbp(folder / name)
@@ -657,6 +655,18 @@ def write(exercise: Exercise, folder: str | Path, *, force: bool = False) -> lis
             + "; pass --force to replace them, or choose another folder",
             source=str(folder),
         )
+
+
+def write(exercise: Exercise, folder: str | Path, *, force: bool = False) -> list[Path]:
+    """Write the exercise's files into ``folder`` (created if missing).
+
+    Every target is checked before any is written (:func:`check_folder`): when
+    one exists and symbp did not generate it, nothing is written (unless
+    ``force``).
+    """
+    check_folder(folder, force=force)
+    files = exercise.files()
+    folder = Path(folder)
     return [
         output.write(folder / name, text, force=force) for name, text in files.items()
     ]
