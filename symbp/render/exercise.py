@@ -87,22 +87,17 @@ def _partial(symbol) -> str:
 
 def tasks(ex: Exercise) -> list[tuple[str, list[Quantity]]]:
     """The four tasks, each a title and its quantities with their values."""
-    graph, numbers, net = ex.derivation.graph, ex.numbers, ex.network
+    numbers = ex.numbers
     count = len(numbers.x)
 
     def sample(n: int) -> str:
         return "" if count == 1 else rf"\ \text{{(sample {n + 1})}}"
 
-    forward = []
-    for n in range(count):
-        for layer in net.layers:
-            for z, a in zip(
-                graph.pre[layer.index], graph.act[layer.index], strict=True
-            ):
-                forward += [
-                    (naming.latex(z) + sample(n), numbers.values[z][n]),
-                    (naming.latex(a) + sample(n), numbers.values[a][n]),
-                ]
+    forward = [
+        (naming.latex(symbol) + sample(n), numbers.values[symbol][n])
+        for n in range(count)
+        for symbol in _nodes(ex)
+    ]
     loss = [("L" + sample(n), v) for n, v in enumerate(numbers.sample_losses)]
     if count > 1:
         loss.append((r"L\ \text{(the batch)}", numbers.loss))
@@ -199,6 +194,17 @@ def numbers_section(ex: Exercise) -> Section:
     return Section("The numbers", blocks)
 
 
+def _nodes(ex: Exercise) -> list:
+    """Every z and a, layer by layer, unit by unit."""
+    graph = ex.derivation.graph
+    return [
+        symbol
+        for layer in ex.network.layers
+        for pair in zip(graph.pre[layer.index], graph.act[layer.index], strict=True)
+        for symbol in pair
+    ]
+
+
 def _math_list(quantities: list[Quantity]) -> str:
     return ", ".join(f"${q.tex}$" for q in quantities)
 
@@ -219,10 +225,10 @@ def tasks_section(ex: Exercise) -> list[Section]:
             )
         ],
     )
-    forward, loss, grads, step = (quantities for _, quantities in work)
+    grads = work[2][1]
     texts = [
         f"For {each}, compute every pre-activation and activation, layer by layer: "
-        + _math_list(forward[: len(forward) // count])
+        + ", ".join(f"${naming.latex(s)}$" for s in _nodes(ex))
         + ".",
         "Compute the loss $L$"
         + ("." if count == 1 else " of each sample, and of the batch (their mean)."),
