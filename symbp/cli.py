@@ -1,4 +1,4 @@
-"""The command line: ``symbp derive | generate | check | exercise | examples``.
+"""The command line: ``symbp derive | generate | check | examples``.
 
 The only place that prints. Every :class:`~symbp.errors.SymbpError` becomes one
 line on standard error and exit status 2; a failed check exits with 1.
@@ -62,11 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_check)
 
-    p = sub.add_parser("exercise", help="a random small network, questions and answers")
+    p = sub.add_parser(
+        "exercise",
+        help="a random small network, questions and answers",
+        description="Write DIR/exercise.toml, question.md/.tex and answer.md/.tex.",
+    )
     p.add_argument("--seed", type=int, required=True, help="decides what is not given")
-    p.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder")
-    p.add_argument("--sizes", metavar="N,N,...", help="inputs, then units per layer")
-    p.add_argument("--activation", metavar="NAME[,NAME...]", help="all, or per layer")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="a folder")
+    p.add_argument("--sizes", metavar="N,N,...", help="inputs, units per layer; 1-4")
+    p.add_argument("--activation", metavar="NAME[,NAME...]", help="all layers, or each")
     p.add_argument("--loss", metavar="NAME", help="half_sse, mse, bce, cross_entropy")
     p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--samples", type=int, default=1, help="samples in the batch, 1-4")
