@@ -18,7 +18,8 @@ Numbers are drawn again until the exercise is well conditioned: no sigmoid or
 softmax unit saturated (outside 0.05 … 0.95), no tanh unit beyond ±0.9, no ReLU
 unit dead for every sample or within 0.05 of its kink, every |z| at most 3, and
 every asked gradient at least 0.001 in size, so that each answer shows at the
-stated 4 decimal places.
+stated 4 decimal places, and no answer within 0.000001 of a rounding boundary,
+so that working with 6 decimals rounds to the key's answer.
 
 Examples
 --------
@@ -72,6 +73,7 @@ _SQUASH_GAP = 0.05
 _TANH_LIMIT = 0.9
 _SMALLEST_GRADIENT = 1e-3
 _LARGEST_GRADIENT = 5.0
+_ROUNDING_GAP = 1e-6
 
 
 # -- options ---------------------------------------------------------------------
@@ -446,12 +448,38 @@ def well_conditioned(derivation: Derivation, numbers: Numbers, asked) -> bool:
                 return False
     if not _SMALLEST_GRADIENT <= numbers.loss:
         return False
+    if not _clear_of_rounding(_answers(derivation, numbers, asked)):
+        return False
     return all(
         _SMALLEST_GRADIENT
         <= abs(float(numbers.gradients[g.param][g.index]))
         <= _LARGEST_GRADIENT
         for g in asked
     )
+
+
+def _answers(derivation: Derivation, numbers: Numbers, asked) -> list[float]:
+    """Every value the question asks for: z, a, the losses, gradients, steps."""
+    graph = derivation.graph
+    nodes = [s for layer in graph.pre for s in (*graph.pre[layer], *graph.act[layer])]
+    values = [float(v) for s in nodes for v in numbers.values[s]]
+    values += [*map(float, numbers.sample_losses), numbers.loss]
+    for g in asked:
+        values += [
+            numbers.gradients[g.param][g.index],
+            numbers.updated[g.param][g.index],
+        ]
+    return values
+
+
+def _clear_of_rounding(values: list[float]) -> bool:
+    """Whether no value is within :data:`_ROUNDING_GAP` of a rounding boundary.
+
+    >>> _clear_of_rounding([0.12345]), _clear_of_rounding([0.1234, -0.98761])
+    (False, True)
+    """
+    scaled = np.abs(np.asarray(values)) * 10**DECIMALS
+    return bool(np.all(np.abs(scaled % 1 - 0.5) >= _ROUNDING_GAP * 10**DECIMALS))
 
 
 # -- which gradients to ask for ---------------------------------------------------

@@ -182,6 +182,8 @@ def test_answers_equal_an_independent_derivation(made, case):
         else:
             raise AssertionError(f"unexpected quantity {tex!r} ({label})")
         assert value == rounded(expected), (label, tex)
+        # clear of a rounding boundary: 6 decimals of working round the same way
+        assert abs(abs(expected) * 1e4 % 1 - 0.5) >= 0.01, (label, expected)
 
 
 # -- an oracle that shares no code with symbp: NumPy and finite differences -------
