@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_check)
 
+    p = sub.add_parser(
+        "exercise",
+        help="a random small network, questions and answers",
+        description="Write DIR/exercise.toml, question.md/.tex and answer.md/.tex.",
+    )
+    p.add_argument("--seed", type=int, required=True, help="decides what is not given")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="a folder")
+    p.add_argument("--sizes", metavar="N,N,...", help="inputs, units per layer; 1-4")
+    p.add_argument("--activation", metavar="NAME[,NAME...]", help="all layers, or each")
+    p.add_argument("--loss", metavar="NAME", help="half_sse, mse, bce, cross_entropy")
+    p.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--samples", type=int, default=1, help="samples in the batch, 1-4")
+    p.add_argument("--force", action="store_true", help="overwrite files not symbp's")
+    p.set_defaults(run=_exercise)
+
     p = sub.add_parser("examples", help="list the built-in example specs")
     p.add_argument("name", nargs="?", help="print this example's TOML")
     p.set_defaults(run=_examples)
@@ -171,6 +186,21 @@ def _check(args) -> int:
     result = check(net, count=args.points, seed=args.seed)
     sys.stdout.write(render(result))
     return 0 if result.passed else 1
+
+
+def _exercise(args) -> int:
+    from . import exercise
+
+    opts = exercise.options(
+        args.seed, sizes=args.sizes, activation=args.activation, loss=args.loss,
+        bias=args.bias, samples=args.samples,
+    )
+    exercise.check_folder(args.output, force=args.force)
+    made = exercise.make(opts)
+    for path in exercise.write(made, args.output, force=args.force):
+        print(f"wrote {path}", file=sys.stderr)
+    print(made.summary())
+    return 0
 
 
 def _examples(args) -> int:
