@@ -13,6 +13,8 @@ def render(result: CheckResult) -> str:
         f"rule: pass when |a − n| ≤ {RTOL:g}·(|a| + |n|) + {ATOL:g}·max(1, |L|);  "
         "relative error = |a − n| / (|a| + |n|)",
     ]
+    if result.skipped:
+        lines += ["", f"scalar derivation not checked: {result.skipped}"]
     failed = 0
     for report in result.reports:
         lines += ["", f"{report.target} at {report.point} (L = {report.loss:.6g})"]
