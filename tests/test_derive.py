@@ -83,12 +83,19 @@ def test_equals_sympy_diff_exactly_2_2_2(hidden, out, loss):
 
 
 def _rational_point(symbols, rng: random.Random) -> dict:
+    """A random rational point, held as 40-digit Floats.
+
+    Substituting Floats (``xreplace``) evaluates each node once at 40 digits;
+    ``evalf(subs=...)`` with exact rationals instead rebuilds Max/Min and exact
+    tanh/exp arguments symbolically and takes minutes per network.
+    """
     point = {}
     for s in symbols:
         if s.name.startswith("y"):
-            point[s] = sp.Rational(rng.randint(1, 9), 10)  # a probability, for bce
+            value = sp.Rational(rng.randint(1, 9), 10)  # a probability, for bce
         else:
-            point[s] = sp.Rational(rng.randint(-90, 90), rng.randint(20, 60))
+            value = sp.Rational(rng.randint(-90, 90), rng.randint(20, 60))
+        point[s] = sp.Float(value, 40)
     return point
 
 
@@ -102,8 +109,8 @@ def test_equals_sympy_diff_at_rational_points_2_3_2_1(hidden, out, loss):
     for _ in range(3):
         point = _rational_point(leaves, rng)
         for g in d.gradients:
-            ours = d.expanded(g.symbol).evalf(30, subs=point)
-            theirs = sp.diff(total, g.symbol).evalf(30, subs=point)
+            ours = d.expanded(g.symbol).xreplace(point)
+            theirs = sp.diff(total, g.symbol).xreplace(point)
             assert abs(ours - theirs) <= sp.Float(10) ** -28 * (1 + abs(theirs)), g.ref
 
 
@@ -119,8 +126,8 @@ def test_custom_formulas_equal_sympy_diff():
     for _ in range(3):
         point = _rational_point(sorted(total.free_symbols, key=str), rng)
         for g in d.gradients:
-            ours = d.expanded(g.symbol).evalf(30, subs=point)
-            theirs = sp.diff(total, g.symbol).evalf(30, subs=point)
+            ours = d.expanded(g.symbol).xreplace(point)
+            theirs = sp.diff(total, g.symbol).xreplace(point)
             assert abs(ours - theirs) <= sp.Float(10) ** -28 * (1 + abs(theirs)), g.ref
 
 
@@ -199,7 +206,12 @@ def test_fused_output_signals():
 def test_each_local_derivative_is_computed_once_per_edge():
     net = Network(8, [Dense(8), Dense(8), Dense(4)], "half_sse")
     d = Derivation(net)
-    edges = sum(len(children) for children in d.graph.children.values())
+    # Inputs and targets need no adjoint, so the edges out of them are skipped.
+    edges = sum(
+        len(children)
+        for parent, children in d.graph.children.items()
+        if d.graph.nodes[parent].kind not in ("input", "target")
+    )
     assert len(d._local) == edges
 
 
@@ -232,9 +244,13 @@ def test_agrees_with_finite_differences_on_random_architectures(seed):
     x, y = net.random_data(samples=3, seed=seed)
     report = check_derivation(d, x, y, net.random_params(seed=seed))
     assert report.passed, net
+    # Central differences in float64 carry a rounding error near ε^(2/3)·|L|
+    # (about 4e-11·|L|), so 1e-7 relative is only resolvable where the
+    # gradient is well above that.
+    floor = 1e-3 * max(1.0, abs(report.loss))
     for p in report.params:
         for e in p.judged:
-            if abs(e.analytic) > 1e-4:
+            if abs(e.analytic) > floor:
                 assert e.rel_error < 1e-7, (net, e)
 
 
