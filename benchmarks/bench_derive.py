@@ -9,7 +9,8 @@ times the number of parameters, marked "est.". Sizes are SymPy operation counts
 (``count_ops``) of all gradients together.
 
 Run from the repository: ``python benchmarks/bench_derive.py [--sample N]``.
-It also times the whole ``symbp derive xor`` process.
+It also times whole ``symbp derive`` processes: xor, and 8-8-8-4 with example
+numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,10 +72,28 @@ def naive_way(net: Network, sample: int, seed: int = 0) -> tuple[float, int, int
     return total, int(size * len(weights) / len(chosen)), len(chosen), estimated
 
 
-def whole_process() -> float:
+def example_spec(sizes: tuple[int, ...], seed: int = 0) -> str:
+    """A sigmoid spec of these sizes with random [example] numbers, as TOML."""
+    rng = random.Random(seed)
+
+    def rows(n: int, m: int) -> str:
+        return repr([[round(rng.uniform(-1, 1), 3) for _ in range(m)] for _ in range(n)])
+
+    lines = [f'name = "bench"\ninputs = {sizes[0]}']
+    for units in sizes[1:]:
+        lines.append(f'[[layers]]\nunits = {units}\nactivation = "sigmoid"')
+    lines.append('[loss]\nname = "half_sse"')
+    lines.append("[example]\nlearning_rate = 0.5")
+    lines.append(f"x = {rows(1, sizes[0])}\ny = {rows(1, sizes[-1])}")
+    for k, (n, m) in enumerate(zip(sizes, sizes[1:], strict=False), start=1):
+        lines.append(f"W{k} = {rows(n, m)}\nb{k} = {rows(1, m)[1:-1]}")
+    return "\n".join(lines) + "\n"
+
+
+def whole_process(spec: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "symbp.cli", "derive", "xor"],
+        [sys.executable, "-m", "symbp.cli", "derive", spec],
         check=True,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -102,7 +122,12 @@ def main() -> None:
             f"{theirs / ours:>8.1f}x{our_size:>11}{their_size:>13}"
         )
     print()
-    print(f"whole process 'symbp derive xor': {whole_process():.2f} s")
+    print(f"whole process 'symbp derive xor': {whole_process('xor'):.2f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / "bench-8-8-8-4.toml"
+        spec.write_text(example_spec((8, 8, 8, 4)))
+        took = whole_process(str(spec))
+    print(f"whole process 'symbp derive' 8-8-8-4 with example numbers: {took:.2f} s")
 
 
 if __name__ == "__main__":
