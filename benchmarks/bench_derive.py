@@ -77,7 +77,8 @@ def example_spec(sizes: tuple[int, ...], seed: int = 0) -> str:
     rng = random.Random(seed)
 
     def rows(n: int, m: int) -> str:
-        return repr([[round(rng.uniform(-1, 1), 3) for _ in range(m)] for _ in range(n)])
+        values = [[round(rng.uniform(-1, 1), 3) for _ in range(m)] for _ in range(n)]
+        return repr(values)
 
     lines = [f'name = "bench"\ninputs = {sizes[0]}']
     for units in sizes[1:]:
