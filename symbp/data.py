@@ -428,26 +428,34 @@ def _targets(
 
 def _one_hot(column: np.ndarray, k: int, source: str, where: Callable) -> np.ndarray:
     whole = np.round(column)
-    for i in np.flatnonzero((whole != column) | (whole < 0) | (whole >= k)):
+    bad = np.flatnonzero((whole != column) | (whole < 0) | (whole >= k))
+    if bad.size:
+        i = bad[0]
+        what = "is out of range" if whole[i] == column[i] else "is not a whole number"
         raise DataError(
-            f"class label {column[i]:g} is out of range; the {k} outputs take "
+            f"class label {column[i]:g} {what}; the {k} outputs take "
             f"integer labels 0 to {k - 1}",
             source=source,
-            key=where(i),
+            key=where(i, 0),
         )
     return np.eye(k)[whole.astype(int)]
 
 
 def _check_range(Y: np.ndarray, net: Network, source: str, where: Callable) -> None:
+    """Refuse targets the loss cannot take."""
     if net.loss.name == "bce":
-        for i, k in np.argwhere((Y < 0) | (Y > 1))[:1]:
+        bad = np.argwhere((Y < 0) | (Y > 1))
+        if len(bad):
+            i, k = bad[0]
             raise DataError(
                 f"target {Y[i, k]:g} is outside 0 ... 1, as bce needs",
                 source=source,
                 key=where(i, k),
             )
     if net.loss.name == "cross_entropy":
-        for i, k in np.argwhere(Y < 0)[:1]:
+        bad = np.argwhere(Y < 0)
+        if len(bad):
+            i, k = bad[0]
             raise DataError(
                 f"target {Y[i, k]:g} is negative; cross_entropy needs one-hot rows "
                 "or probabilities",
@@ -455,12 +463,14 @@ def _check_range(Y: np.ndarray, net: Network, source: str, where: Callable) -> N
                 key=where(i, k),
             )
         sums = Y.sum(axis=1)
-        for i in np.flatnonzero(np.abs(sums - 1) > ROW_SUM_TOLERANCE)[:1]:
+        bad = np.flatnonzero(np.abs(sums - 1) > ROW_SUM_TOLERANCE)
+        if bad.size:
             raise DataError(
-                f"the targets of the row sum to {sums[i]:g}, not 1; cross_entropy "
-                "needs one-hot rows or probabilities (or one class-label column)",
+                f"the targets of the row sum to {sums[bad[0]]:g}, not 1; "
+                "cross_entropy needs one-hot rows or probabilities (or one "
+                "class-label column)",
                 source=source,
-                key=where(i),
+                key=where(bad[0]),
             )
 
 
