@@ -285,10 +285,10 @@ def _column(name: str, header: list[str], wanted: list[str], source: str) -> int
             f"column {name!r} is named twice", source=source, key="--target"
         )
     if name not in header:
+        same = [h for h in header if h.casefold() == name.casefold()]
+        hint = f"; did you mean {same[0]!r}?" if same else suggest(name, header)
         raise DataError(
-            f"no column {name!r} in the header"
-            + suggest(name, header)
-            + f"; the columns are {', '.join(header)}",
+            f"no column {name!r} in the header ({', '.join(header)})" + hint,
             source=source,
             key="--target",
         )
@@ -302,10 +302,12 @@ def _last_columns(width: int, net: Network, source: str) -> list[int]:
         return list(range(net.inputs, width))
     if _softmax(net) and width == net.inputs + 1:
         return [width - 1]  # a class-label column
-    label = " (or one more, a class-label column)" if _softmax(net) else ""
+    label = ""
+    if _softmax(net):
+        label = f" (or {net.inputs + 1}: the inputs, then a class-label column)"
     raise DataError(
-        f"{width} columns; the network expects {net.inputs + k} ({net.inputs} "
-        f"inputs, then {k} target(s){label}); name the targets with --target",
+        f"{width} columns; the network expects {net.inputs + k}: {net.inputs} "
+        f"inputs, then {k} target(s){label}; or name the targets with --target",
         source=source,
         key="line 1",
     )

@@ -313,7 +313,8 @@ def _finite(loss: float, test_loss: float, epoch: int, chosen: Settings) -> None
     if not (math.isfinite(loss) and math.isfinite(test_loss)):
         raise TrainingError(
             f"the loss became {loss if not math.isfinite(loss) else test_loss} at "
-            f"epoch {epoch}; try a smaller learning rate than {chosen.learning_rate:g}",
+            f"epoch {epoch}; try a learning rate below {chosen.learning_rate:g}, or "
+            "--standardize if the inputs are large",
             source="symbp train",
             key="--learning-rate",
         )

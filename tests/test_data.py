@@ -171,7 +171,7 @@ BAD = {
         [],
         "line 1: 4 columns; the network expects 3",
     ),
-    "too few columns": ("xor", "w.csv", "a,b\n0,0\n", [], "expects 3 (2 inputs"),
+    "too few columns": ("xor", "w.csv", "a,b\n0,0\n", [], "expects 3: 2 inputs"),
     "ragged row": (
         "xor",
         "r.csv",
@@ -197,7 +197,7 @@ BAD = {
         "t.csv",
         XOR_CSV,
         ["--target", "yy"],
-        "--target: no column 'yy' in the header; did you mean 'y'?",
+        "--target: no column 'yy' in the header (x1, x2, y); did you mean 'y'?",
     ),
     "two targets for one output": (
         "xor",
