@@ -4,12 +4,14 @@ matplotlib is an optional extra (``pip install 'symbp[plot]'``):
 :func:`require` says so, as a :class:`~symbp.errors.ToolMissingError`, before
 any training is done, and :func:`png` draws the training loss of each epoch and
 the held-out loss after it. The loss axis is logarithmic when the losses are
-positive and span more than a factor of 10.
+positive and span more than a factor of 10, and then runs
+from a whole decade to a whole decade.
 """
 
 from __future__ import annotations
 
 import io
+import math
 
 from . import __version__, output
 from .errors import ToolMissingError
@@ -50,6 +52,9 @@ def png(result: Result) -> bytes:
     values = [*result.losses, *result.test_losses]
     if min(values) > 0 and max(values) / min(values) > 10:
         axes.set_yscale("log")
+        # Whole decades at both ends, so that each end of the axis is labelled.
+        low, high = math.log10(min(values)), math.log10(max(values))
+        axes.set_ylim(10 ** math.floor(low), 10 ** math.ceil(high))
     axes.set_xlabel("epoch")
     axes.set_ylabel(f"loss ({net.loss.name}, {net.reduction} over the batch)")
     axes.set_xlim(1, max(len(result.losses), 2))
