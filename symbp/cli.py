@@ -98,10 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         "--test-fraction", metavar="F", type=float, default=0.2,
         help="share of the rows held out (default 0.2)",
     )
-    p.add_argument("--epochs", metavar="N", type=int)
-    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"])
-    p.add_argument("--learning-rate", metavar="A", type=float)
-    p.add_argument("--batch-size", metavar="B", type=int)
+    spec_value = "(default: the spec's [train] value)"
+    p.add_argument("--epochs", metavar="N", type=int, help=spec_value)
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help=spec_value)
+    p.add_argument("--learning-rate", metavar="A", type=float, help=spec_value)
+    p.add_argument("--batch-size", metavar="B", type=int, help=spec_value)
     p.add_argument(
         "--seed", metavar="S", type=int, default=0,
         help="decides the split, the initial weights and the shuffles (default 0)",
