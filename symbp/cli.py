@@ -1,4 +1,4 @@
-"""The command line: ``symbp derive | generate | check | examples``.
+"""The command line: ``symbp derive | generate | check | train | examples``.
 
 The only place that prints. Every :class:`~symbp.errors.SymbpError` becomes one
 line on standard error and exit status 2; a failed check exits with 1.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__, output
-from .errors import SpecError, SymbpError
+from .errors import OutputError, SpecError, SymbpError
 
 FORMATS = {
     "text": "symbp.render.text",
@@ -76,6 +77,46 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=1, help="samples in the batch, 1-4")
     p.add_argument("--force", action="store_true", help="overwrite files not symbp's")
     p.set_defaults(run=_exercise)
+
+    p = sub.add_parser(
+        "train",
+        help="train the network on a CSV or NPZ file",
+        description="Train the network on data, with the spec's [train] values "
+        "unless given here; report the training and held-out loss (and accuracy, "
+        "for a classifier), save the parameters (-o) and the loss curve (--plot).",
+    )
+    p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
+    p.add_argument(
+        "--data", metavar="FILE", required=True,
+        help="a CSV with a header row, or an .npz with arrays X and Y",
+    )
+    p.add_argument(
+        "--target", metavar="NAME", nargs="+", action="extend",
+        help="the CSV's target columns (default: the last ones)",
+    )
+    p.add_argument(
+        "--test-fraction", metavar="F", type=float, default=0.2,
+        help="share of the rows held out (default 0.2)",
+    )
+    spec_value = "(default: the spec's [train] value)"
+    p.add_argument("--epochs", metavar="N", type=int, help=spec_value)
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help=spec_value)
+    p.add_argument("--learning-rate", metavar="A", type=float, help=spec_value)
+    p.add_argument("--batch-size", metavar="B", type=int, help=spec_value)
+    p.add_argument(
+        "--seed", metavar="S", type=int, default=0,
+        help="decides the split, the initial weights and the shuffles (default 0)",
+    )
+    p.add_argument(
+        "--standardize", action="store_true",
+        help="scale each input to mean 0, std 1 (training rows' statistics, saved)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="save the parameters (.npz)")
+    p.add_argument("--plot", metavar="FILE", help="draw the loss curve (.png)")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite files symbp did not generate"
+    )
+    p.set_defaults(run=_train)
 
     p = sub.add_parser("examples", help="list the built-in example specs")
     p.add_argument("name", nargs="?", help="print this example's TOML")
@@ -201,6 +242,103 @@ def _exercise(args) -> int:
         print(f"wrote {path}", file=sys.stderr)
     print(made.summary())
     return 0
+
+
+def _train(args) -> int:
+    from . import data, losscurve, train
+
+    # Everything that can be refused is refused before training starts.
+    net = _network(args.spec)
+    if args.plot:
+        losscurve.require()
+    targets = [t for t in (args.output, args.plot) if t]
+    if len(targets) == 2 and os.path.abspath(targets[0]) == os.path.abspath(targets[1]):
+        raise OutputError("-o and --plot name the same file", source=targets[0])
+    for target in targets:
+        output.check(target, force=args.force)
+    chosen = train.settings(
+        net, epochs=args.epochs, learning_rate=args.learning_rate,
+        batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
+        standardize=args.standardize,
+    )
+    dataset = data.load(args.data, net, targets=args.target)
+    training, held = data.split(dataset, args.test_fraction, seed=args.seed)
+
+    print(_describe(net, dataset, training, held, chosen), flush=True)
+    with _Meter(sys.stderr) as meter:
+        result = train.fit(net, training, held, chosen, progress=meter)
+    for line in _summary(result):
+        print(line)
+    if args.output:
+        output.write(args.output, train.npz(result), force=args.force)
+        print(f"wrote {args.output}", file=sys.stderr)
+    if args.plot:
+        output.write(args.plot, losscurve.png(result), force=args.force)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _describe(net, dataset, training, held, chosen) -> str:
+    sizes = "-".join(str(n) for n in [net.inputs, *(lay.units for lay in net.layers)])
+    labels = ""
+    if dataset.labels:
+        labels = f", class labels from {dataset.targets[0]!r} made one-hot"
+    scaled = ", inputs standardised" if chosen.standardize else ""
+    return (
+        f"{net.name} {sizes} ({net.loss.name}) on {dataset.source}: "
+        f"{training.rows} training rows, {held.rows} held out{labels}{scaled}\n"
+        f"{chosen.optimizer}, learning rate {chosen.learning_rate:g}, batch size "
+        f"{chosen.batch_size}, {chosen.epochs} epochs, seed {chosen.seed}"
+    )
+
+
+def _summary(result) -> list[str]:
+    lines = []
+    for what, loss, score, rows in (
+        ("training", result.train_loss, result.train_accuracy, result.train_rows),
+        ("held-out", result.test_loss, result.test_accuracy, result.test_rows),
+    ):
+        line = f"{what} loss {loss:.6g}"
+        if score is not None:
+            line += f", accuracy {score:.4f} ({round(score * rows)} of {rows})"
+        lines.append(line)
+    lines.append(f"trained in {result.elapsed:.2f} s")
+    return lines
+
+
+class _Meter:
+    """Training progress on ``stream``: one updating line on a terminal, else a
+    plain line at each tenth of the epochs."""
+
+    INTERVAL = 0.1  # seconds between redraws on a terminal
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.terminal = stream.isatty()
+        self.drawn = -1.0
+        self.width = 0
+
+    def __enter__(self) -> _Meter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def __call__(self, p) -> None:
+        text = (
+            f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4g}, "
+            f"held-out {p.test_loss:.4g}, {p.elapsed:.1f} s, {p.remaining:.1f} s left"
+        )
+        if self.terminal:
+            if p.elapsed - self.drawn >= self.INTERVAL or p.epoch == p.epochs:
+                self.drawn = p.elapsed
+                self.stream.write("\r" + text.ljust(self.width))
+                self.width = max(self.width, len(text))
+                self.stream.flush()
+        elif p.epoch % max(1, p.epochs // 10) == 0 or p.epoch == p.epochs:
+            self.stream.write(text + "\n")
 
 
 def _examples(args) -> int:

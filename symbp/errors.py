@@ -47,6 +47,10 @@ class DataError(SymbpError):
     """A data file does not fit the network."""
 
 
+class TrainingError(SymbpError):
+    """Training broke down: the loss stopped being a finite number."""
+
+
 class OutputError(SymbpError):
     """A file could not be written, or writing it would destroy a user's file."""
 
