@@ -145,10 +145,14 @@ class Derivation:
         return self._adjoint[symbol]
 
     def _backward(self) -> None:
-        """Visit nodes from the loss down, each edge once."""
+        """Visit nodes from the loss down, each edge once.
+
+        Inputs and targets get adjoints too (∂L/∂x, ∂L/∂y), for pictures of the
+        graph; no gradient uses them.
+        """
         for symbol in reversed(list(self.graph.nodes)):
             node = self.graph.nodes[symbol]
-            if node.kind in ("loss", "target", "input"):
+            if node.kind == "loss":
                 continue
             terms = [
                 (child, self._ref(child), self.local_derivative(child, symbol))
@@ -201,7 +205,13 @@ class Derivation:
         raise KeyError(ref)
 
     def adjoint(self, symbol: sp.Symbol) -> sp.Expr:
-        """∂L/∂symbol through δ symbols, for any non-leaf or parameter symbol."""
+        """∂L/∂symbol through δ symbols, for any node but the loss (whose is 1).
+
+        >>> from symbp.spec import example
+        >>> d = Derivation(example("xor"))
+        >>> d.adjoint(naming.a(1, 0)), d.adjoint(naming.x(0))
+        (delta2_1*w2_1_1, delta1_1*w1_1_1 + delta1_2*w1_1_2)
+        """
         return self._adjoint[symbol]
 
     def expanded(self, symbol: sp.Symbol) -> sp.Expr:
