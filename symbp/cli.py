@@ -209,7 +209,7 @@ def _graph(args) -> int:
     return 0
 
 
-def _graph_text(net, form: str, sample: int = 0, derivation=None, numbers=None) -> str:
+def _graph_text(net, form: str, sample: int = 0, derivation=None) -> str:
     """The DOT text of the network's graph, in the form asked for or chosen."""
     from .graph import TooLargeError
     from .render import dot
@@ -230,7 +230,9 @@ def _graph_text(net, form: str, sample: int = 0, derivation=None, numbers=None) 
                 source=net.source,
                 key="--form",
             ) from None
-        numbers = derivation.evaluate_example() if net.example is not None else None
+    numbers = None
+    if net.example is not None:
+        numbers = derivation.evaluate_example(adjoints=True)
     return dot.scalar(derivation, numbers, sample=sample)
 
 
@@ -263,7 +265,7 @@ def _figures(args, net, derivation=None, numbers=None):
 
     engine()
     form = dot.choose_form(net)
-    text = _graph_text(net, "auto", 0, derivation, numbers)
+    text = _graph_text(net, "auto", 0, derivation)
     caption = graph_caption(form, numbers)
     suffix = "-graph.svg" if args.format == "markdown" else "-graph.pdf"
     document = args.output if args.format in ("latex", "markdown") else None

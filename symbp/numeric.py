@@ -29,9 +29,10 @@ class Numbers:
     ``values`` maps every node symbol (x, y, z, a, δ, L) to its per-sample
     values, shape ``(samples,)``. ``loss`` is the batch loss after the
     reduction; ``gradients`` and ``updated`` are shaped like the parameters.
-    ``adjoints`` maps every node of the scalar graph (parameters too) to its
-    per-sample adjoint ∂L/∂node, the derivative of that sample's loss; a
-    parameter's batch gradient is their mean or sum as the reduction says.
+    ``adjoints`` maps nodes of the scalar graph to their per-sample adjoint
+    ∂L/∂node, the derivative of that sample's loss: every parameter (whose batch
+    gradient is their mean or sum, as the reduction says), z and L, and a, x
+    and y when evaluated with ``adjoints=True``.
     """
 
     x: np.ndarray
@@ -73,7 +74,7 @@ def eval_ref(params: dict[str, np.ndarray], ref: str) -> float:
 class Program:
     """A compiled straight-line function of a derivation's expressions."""
 
-    def __init__(self, derivation, *, backward: bool):
+    def __init__(self, derivation, *, backward: bool, adjoints: bool = False):
         self.derivation = derivation
         graph = derivation.graph
         lines = ["def program(P, X, Y):"]
@@ -106,7 +107,7 @@ class Program:
                 emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(signal.expr)}")
             for g in derivation.gradients:
                 emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(g.expr)}")
-            for sym in adjoint_nodes(graph):
+            for sym in adjoint_nodes(graph) if adjoints else ():
                 expr = printer.doprint(derivation.adjoint(sym))
                 emit(f"{_INDENT}{naming.adjoint_var(sym)} = {expr}")
         emit(f"{_INDENT}return locals()")
@@ -131,12 +132,23 @@ def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, 
     return per_sample, total
 
 
-def evaluate(derivation, x: np.ndarray, y: np.ndarray, params: dict, rate: float) -> Numbers:
-    """Run the derivation's program on a batch: values, loss, gradients, one step."""
+def evaluate(
+    derivation,
+    x: np.ndarray,
+    y: np.ndarray,
+    params: dict,
+    rate: float,
+    *,
+    adjoints: bool = False,
+) -> Numbers:
+    """Run the derivation's program on a batch: values, loss, gradients, one step.
+
+    With ``adjoints``, every node's adjoint; else those of the parameters, z, L.
+    """
     net = derivation.network
     x, y = np.atleast_2d(x), np.atleast_2d(y)
     params = {name: np.asarray(params[name], float) for name in net.param_shapes()}
-    out = derivation.program(backward=True)(params, x, y)
+    out = derivation.program(backward=True, adjoints=adjoints)(params, x, y)
     samples = len(x)
     per_sample, loss = batch_loss(out, net.reduction, samples)
     reduce = np.mean if net.reduction == "mean" else np.sum
@@ -159,14 +171,23 @@ def evaluate(derivation, x: np.ndarray, y: np.ndarray, params: dict, rate: float
     def column(name: str) -> np.ndarray:
         return np.broadcast_to(np.asarray(out[name], float), (samples,)).copy()
 
-    adjoints = {graph.loss: np.ones(samples)}
+    every = {graph.loss: np.ones(samples)}
     for signal in derivation.signals:
-        adjoints[signal.pre] = values[signal.symbol]
+        every[signal.pre] = values[signal.symbol]
     for g in derivation.gradients:
-        adjoints[g.symbol] = column(f"grad_{g.symbol.name}")
-    for sym in adjoint_nodes(graph):
-        adjoints[sym] = column(naming.adjoint_var(sym))
+        every[g.symbol] = column(f"grad_{g.symbol.name}")
+    for sym in adjoint_nodes(graph) if adjoints else ():
+        every[sym] = column(naming.adjoint_var(sym))
     return Numbers(
-        x, y, params, values, per_sample.copy(), loss, gradients, updated, rate,
-        net.reduction, adjoints,
+        x,
+        y,
+        params,
+        values,
+        per_sample.copy(),
+        loss,
+        gradients,
+        updated,
+        rate,
+        net.reduction,
+        every,
     )

@@ -61,7 +61,7 @@ def close(shown: float, exact: float) -> bool:
 @pytest.mark.parametrize("name", ["xor", "homework", "deep"])
 def test_scalar_form_has_every_node_and_edge_of_the_graph(name):
     d = Derivation(example(name))
-    text = dot.scalar(d, d.evaluate_example())
+    text = dot.scalar(d, d.evaluate_example(adjoints=True))
     graph = d.graph
     assert set(nodes(text)) == {s.name for s in graph.nodes}
     wanted = sorted(
@@ -82,7 +82,7 @@ def test_xor_counts():
 def test_annotations_are_the_derivations_numbers(name, sample):
     net = example(name)
     d = Derivation(net)
-    numbers = d.evaluate_example()
+    numbers = d.evaluate_example(adjoints=True)
     labels = nodes(dot.scalar(d, numbers, sample=sample))
     for symbol, node in d.graph.nodes.items():
         value, adjoint = annotations(labels[symbol.name])
@@ -96,7 +96,7 @@ def test_annotations_are_the_derivations_numbers(name, sample):
 
 def test_one_sample_parameter_adjoints_are_the_gradients():
     d = Derivation(example("xor"))
-    numbers = d.evaluate_example()
+    numbers = d.evaluate_example(adjoints=True)
     for g in d.gradients:
         exact = numbers.gradients[g.param][g.index]
         assert numbers.adjoint(g.symbol) == pytest.approx(exact, rel=1e-12, abs=1e-15)
@@ -104,7 +104,7 @@ def test_one_sample_parameter_adjoints_are_the_gradients():
 
 def test_batch_gradient_is_shown_beside_a_parameters_sample_adjoint():
     d = Derivation(example("deep"))
-    numbers = d.evaluate_example()
+    numbers = d.evaluate_example(adjoints=True)
     labels = nodes(dot.scalar(d, numbers, sample=0))
     for g in d.gradients:
         shown = re.search(r"batch mean: (\S+)</FONT>", labels[g.symbol.name])
@@ -133,7 +133,7 @@ def _above(graph, layer: int, expr: sp.Expr) -> sp.Expr:
 def test_adjoints_of_activations_inputs_and_targets_match_sympy_diff(name):
     """The adjoints new to pictures, against sympy.diff of the loss written out."""
     d = Derivation(example(name))
-    numbers = d.evaluate_example()
+    numbers = d.evaluate_example(adjoints=True)
     graph = d.graph
     point = {s: numbers.value(s) for s in graph.nodes if graph.nodes[s].kind != "loss"}
     for symbol, node in graph.nodes.items():

@@ -139,7 +139,9 @@ def render(network: Network, *, form: str = "auto", sample: int = 0) -> str:
     from ..derive import Derivation
 
     derivation = Derivation(network)
-    numbers = derivation.evaluate_example() if network.example is not None else None
+    numbers = None
+    if network.example is not None:
+        numbers = derivation.evaluate_example(adjoints=True)
     return scalar(derivation, numbers, sample=sample)
 
 
@@ -201,8 +203,9 @@ def _node_label(derivation, symbol: sp.Symbol, numbers, sample: int) -> str:
             adjoint = naming.unicode(naming.delta(node.layer, node.index[0]))
         else:
             adjoint = partial(naming.LOSS, symbol)
-        value = number(numbers.adjoint(symbol, sample))
-        rows.append(f'<FONT COLOR="{_ADJOINT}">{adjoint} = {value}</FONT>')
+        if symbol in numbers.adjoints:  # a, x, y: when evaluated with adjoints
+            value = number(numbers.adjoint(symbol, sample))
+            rows.append(f'<FONT COLOR="{_ADJOINT}">{adjoint} = {value}</FONT>')
         if node.kind in ("weight", "bias") and numbers.samples > 1:
             ref = naming.array_ref(symbol)
             batch = _entry(numbers.gradients, ref)
@@ -254,12 +257,15 @@ def _column(symbols: list[sp.Symbol]) -> str:
 def scalar(derivation, numbers=None, *, sample: int = 0) -> str:
     """The scalar graph of a derivation as DOT, annotated with ``numbers`` if given.
 
+    ``numbers`` evaluated with ``adjoints=True`` give every node its adjoint;
+    others give the adjoints of parameters, z and L only.
+
     Examples
     --------
     >>> from symbp.derive import Derivation
     >>> from symbp.spec import example
     >>> d = Derivation(example("xor"))
-    >>> dot = scalar(d, d.evaluate_example())
+    >>> dot = scalar(d, d.evaluate_example(adjoints=True))
     >>> "δ⁽²⁾₁ = −0.07756" in dot
     True
     """
