@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "--sample",
         type=int,
         default=1,
+        metavar="N",
         help="the [example] sample whose numbers are shown (from 1)",
     )
     p.add_argument(
