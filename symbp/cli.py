@@ -1,4 +1,5 @@
-"""The command line: ``symbp derive | generate | check | train | examples``.
+"""The command line: ``symbp derive | generate | graph | check | train | exercise |
+examples``.
 
 The only place that prints. Every :class:`~symbp.errors.SymbpError` becomes one
 line on standard error and exit status 2; a failed check exits with 1.
@@ -47,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         "(repeatable)",
     )
     p.add_argument("--expanded", action="store_true", help="also write each gradient in x, y, w, b alone (small networks)")
+    p.add_argument(
+        "--graph",
+        action="store_true",
+        help="include the computational graph (needs Graphviz): a PDF picture for "
+        "LaTeX and --pdf, an SVG for Markdown, written beside -o FILE as "
+        "FILE-graph.pdf or .svg",
+    )
     p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
     p.set_defaults(run=_derive)
 
@@ -56,6 +64,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
     p.set_defaults(run=_generate)
+
+    p = sub.add_parser(
+        "graph",
+        help="the computational graph as a picture (SVG, PNG, PDF) or DOT text",
+        description="Draw the network as a computational graph, left to right from "
+        "the inputs to the loss. The scalar form has a node per weight, bias, z, a, "
+        "input, target and the loss, and with the spec's [example] each node's value "
+        "and adjoint dL/dnode; the layer form has a node per operation, with shapes. "
+        "Pictures need Graphviz's dot; DOT text does not.",
+    )
+    p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write FILE; its suffix picks the format: .svg, .png, .pdf or .dot "
+        "(without -o the DOT text goes to standard output)",
+    )
+    p.add_argument(
+        "--form",
+        choices=["auto", "scalar", "layer"],
+        default="auto",
+        help="one node per scalar, or per layer operation; auto: scalar up to "
+        "40 parameters",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the [example] sample whose numbers are shown (from 1)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite files symbp did not generate"
+    )
+    p.set_defaults(run=_graph)
 
     p = sub.add_parser("check", help="finite differences against the derivation and the generated module")
     p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
@@ -157,6 +201,134 @@ def _emit(text: str, path: str | None, force: bool) -> None:
         sys.stdout.write(text)
 
 
+#: Picture formats by file suffix; ``dot`` is DOT text.
+PICTURES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+def _picture_format(path: str) -> str:
+    from pathlib import Path
+
+    fmt = PICTURES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise OutputError(
+            "expected a file name ending in .svg, .png, .pdf or .dot "
+            "(the suffix picks the format)",
+            source=path,
+            key="-o",
+        )
+    return fmt
+
+
+def _graph(args) -> int:
+    net = _network(args.spec)
+    fmt = _picture_format(args.output) if args.output else "dot"
+    if fmt != "dot":
+        from .graphviz import engine
+
+        engine()  # a missing dot is reported before any work
+    if net.example is not None:
+        samples = len(net.example.x)
+        if not 1 <= args.sample <= samples:
+            raise SpecError(
+                f"expected a sample from 1 to {samples}, the [example]'s rows",
+                source="symbp graph",
+                key="--sample",
+            )
+    elif args.sample != 1:
+        raise SpecError(
+            "the spec has no [example], so there are no samples to show",
+            source="symbp graph",
+            key="--sample",
+        )
+    dot = _graph_text(net, args.form, args.sample - 1)
+    if fmt == "dot":
+        _emit(dot, args.output, args.force)
+        return 0
+    from .graphviz import draw
+
+    output.check(args.output, force=args.force)
+    output.write(args.output, draw(dot, fmt, source=net.source), force=args.force)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _graph_text(net, form: str, sample: int = 0, derivation=None) -> str:
+    """The DOT text of the network's graph, in the form asked for or chosen."""
+    from .graph import TooLargeError
+    from .render import dot
+
+    if dot.choose_form(net, form) == "layer":
+        return dot.layered(net)
+    if derivation is None:
+        from .derive import Derivation
+
+        try:
+            derivation = Derivation(net)
+        except TooLargeError:
+            from .graph import MAX_SCALAR_PARAMS
+
+            raise TooLargeError(
+                f"the network has {net.param_count()} parameters, more than the "
+                f"{MAX_SCALAR_PARAMS} of the scalar form; draw it with --form layer",
+                source=net.source,
+                key="--form",
+            ) from None
+    numbers = None
+    if net.example is not None:
+        numbers = derivation.evaluate_example(adjoints=True)
+    return dot.scalar(derivation, numbers, sample=sample)
+
+
+def _figures(args, net, derivation=None, numbers=None):
+    """For ``derive --graph``: the figure, and the pictures to write and to compile.
+
+    Returns ``(figure, beside, inside)``: the document's figure block (or None),
+    the picture to write beside ``-o`` as ``(path, bytes)`` (or None), and the
+    files to place beside the document when it is compiled for ``--pdf``.
+    """
+    if not args.graph:
+        return None, None, {}
+    if args.format in ("text", "json") and not args.pdf:
+        raise SpecError(
+            "a picture needs a document: use --format latex or markdown with -o FILE, "
+            "or --pdf FILE",
+            source="symbp derive",
+            key="--graph",
+        )
+    if args.format in ("latex", "markdown") and not args.output:
+        raise SpecError(
+            "the picture is written beside the document: give -o FILE "
+            "(a document on standard output cannot show it)",
+            source="symbp derive",
+            key="--graph",
+        )
+    from .graphviz import draw, engine
+    from .render import dot
+    from .render.document import Figure, graph_caption
+
+    engine()
+    form = dot.choose_form(net)
+    text = _graph_text(net, "auto", 0, derivation)
+    caption = graph_caption(form, numbers)
+    suffix = "-graph.svg" if args.format == "markdown" else "-graph.pdf"
+    document = args.output if args.format in ("latex", "markdown") else None
+    path = output.beside(document or args.pdf, suffix)
+    beside = None
+    inside = {}
+    if document:
+        output.check(args.output, force=args.force)
+        output.check(path, force=args.force)
+        beside = (path, draw(text, suffix[-3:], source=net.source))
+    if args.pdf:
+        output.check(args.pdf, force=args.force)
+        pdf_name = output.beside(args.output or args.pdf, "-graph.pdf").name
+        if beside is not None and suffix == "-graph.pdf":
+            inside[pdf_name] = beside[1]
+        else:
+            inside[pdf_name] = draw(text, "pdf", source=net.source)
+    return Figure(path.name, caption), beside, inside
+
+
 def _derive(args) -> int:
     net = _network(args.spec)  # validated before SymPy is imported
     from .derive import Derivation
@@ -170,6 +342,7 @@ def _derive(args) -> int:
         return _derive_layers(net, args)
     numbers = derivation.evaluate_example() if net.example is not None else None
     only = _select(derivation, args.param, "symbp derive")
+    figure, beside, inside = _figures(args, net, derivation, numbers)
     renderer = importlib.import_module(FORMATS[args.format])
     options = {"only": only}
     if args.expanded:
@@ -178,13 +351,33 @@ def _derive(args) -> int:
         from .latex import compile_pdf
 
         latex = importlib.import_module(FORMATS["latex"])
-        pdf = compile_pdf(latex.render(derivation, numbers, **options), source=net.source)
+        tex = latex.render(derivation, numbers, **options, **_figure(figure, inside))
+        pdf = compile_pdf(tex, files=inside, source=net.source)
         output.write(args.pdf, pdf, force=args.force)
         print(f"wrote {args.pdf}", file=sys.stderr)
         if not args.output and args.format == "text":
             return 0
+    _write_beside(beside, args.force)
+    if figure is not None and args.format in ("latex", "markdown"):
+        options["figure"] = figure
     _emit(renderer.render(derivation, numbers, **options), args.output, args.force)
     return 0
+
+
+def _figure(figure, inside: dict) -> dict:
+    """The figure option for the document compiled for --pdf, naming its file."""
+    if figure is None:
+        return {}
+    from dataclasses import replace
+
+    return {"figure": replace(figure, path=next(iter(inside)))}
+
+
+def _write_beside(beside, force: bool) -> None:
+    if beside is not None:
+        path, data = beside
+        output.write(path, data, force=force)
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def _derive_layers(net, args) -> int:
@@ -195,17 +388,21 @@ def _derive_layers(net, args) -> int:
             source="symbp derive",
             key="--param",
         )
+    figure, beside, inside = _figures(args, net)
     if args.pdf:
         from .latex import compile_pdf
 
         latex = importlib.import_module(FORMATS["latex"])
-        pdf = compile_pdf(latex.render_network(net), source=net.source)
+        tex = latex.render_network(net, **_figure(figure, inside))
+        pdf = compile_pdf(tex, files=inside, source=net.source)
         output.write(args.pdf, pdf, force=args.force)
         print(f"wrote {args.pdf}", file=sys.stderr)
         if not args.output and args.format == "text":
             return 0
+    _write_beside(beside, args.force)
     renderer = importlib.import_module(FORMATS[args.format])
-    _emit(renderer.render_network(net), args.output, args.force)
+    options = {"figure": figure} if figure is not None else {}
+    _emit(renderer.render_network(net, **options), args.output, args.force)
     return 0
 
 

@@ -145,7 +145,11 @@ class Derivation:
         return self._adjoint[symbol]
 
     def _backward(self) -> None:
-        """Visit nodes from the loss down, each edge once."""
+        """Visit nodes from the loss down, each edge once.
+
+        Inputs and targets are skipped: no gradient needs their adjoints, which
+        :meth:`adjoint` derives when asked.
+        """
         for symbol in reversed(list(self.graph.nodes)):
             node = self.graph.nodes[symbol]
             if node.kind in ("loss", "target", "input"):
@@ -201,7 +205,23 @@ class Derivation:
         raise KeyError(ref)
 
     def adjoint(self, symbol: sp.Symbol) -> sp.Expr:
-        """∂L/∂symbol through δ symbols, for any non-leaf or parameter symbol."""
+        """∂L/∂symbol through δ symbols, for any node but the loss (whose is 1).
+
+        The adjoints of inputs and targets are derived on the first request.
+
+        >>> from symbp.spec import example
+        >>> d = Derivation(example("xor"))
+        >>> d.adjoint(naming.a(1, 0)), d.adjoint(naming.x(0))
+        (delta2_1*w2_1_1, delta1_1*w1_1_1 + delta1_2*w1_1_2)
+        """
+        if symbol not in self._adjoint and symbol in self.graph.nodes:
+            if self.graph.nodes[symbol].kind in ("input", "target"):
+                self._adjoint[symbol] = sp.Add(
+                    *(
+                        self._ref(child) * self.local_derivative(child, symbol)
+                        for child in self.graph.children[symbol]
+                    )
+                )
         return self._adjoint[symbol]
 
     def expanded(self, symbol: sp.Symbol) -> sp.Expr:
@@ -226,28 +246,45 @@ class Derivation:
             values[signal.symbol] = signal.expr.xreplace(values)
         return values
 
-    def program(self, *, backward: bool):
-        """The derivation compiled to NumPy (see :mod:`symbp.numeric`), built once."""
+    def program(self, *, backward: bool, adjoints: bool = False):
+        """The derivation compiled to NumPy (see :mod:`symbp.numeric`), built once.
+
+        With ``adjoints`` it also computes the adjoint of every a, x and y.
+        """
         from .numeric import Program
 
         cache = self.__dict__.setdefault("_programs", {})
-        if backward not in cache:
-            cache[backward] = Program(self, backward=backward)
-        return cache[backward]
+        key = (backward, adjoints and backward)
+        if key not in cache:
+            cache[key] = Program(self, backward=backward, adjoints=key[1])
+        return cache[key]
 
-    def evaluate(self, x, y, params: dict, learning_rate: float | None = None):
-        """Forward values, loss, gradients and one plain step, as a :class:`Numbers`."""
+    def evaluate(
+        self,
+        x,
+        y,
+        params: dict,
+        learning_rate: float | None = None,
+        *,
+        adjoints: bool = False,
+    ):
+        """Forward values, loss, gradients and one plain step, as a :class:`Numbers`.
+
+        Its ``adjoints`` hold every parameter's, z's and L's adjoint, and with
+        ``adjoints=True`` every a's, x's and y's too (for pictures of the graph).
+        """
         from .numeric import evaluate
 
         rate = learning_rate if learning_rate is not None else self.network.train.learning_rate
-        return evaluate(self, np.asarray(x, float), np.asarray(y, float), params, rate)
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        return evaluate(self, x, y, params, rate, adjoints=adjoints)
 
-    def evaluate_example(self):
+    def evaluate_example(self, *, adjoints: bool = False):
         """The worked example's numbers, from the spec's ``[example]``."""
         ex = self.network.example
         if ex is None:
             raise ValueError("the network has no [example]")
-        return self.evaluate(ex.x, ex.y, ex.params, ex.learning_rate)
+        return self.evaluate(ex.x, ex.y, ex.params, ex.learning_rate, adjoints=adjoints)
 
     # -- notebook display --------------------------------------------------------
 

@@ -10,6 +10,7 @@ s whose one-line message says what to do.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +24,8 @@ ENGINE = "pdflatex"
 INSTALL = "apt-get install texlive-latex-base"
 #: Seconds a run may take before it is stopped.
 TIME_LIMIT = 60.0
+#: A file name that may be placed beside the document.
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9]+")
 
 
 class LatexError(SymbpError):
@@ -44,12 +47,22 @@ class Run(NamedTuple):
     log: str
 
 
-def run(tex: str, *, timeout: float = TIME_LIMIT) -> Run:
+def run(
+    tex: str, *, files: dict[str, bytes] | None = None, timeout: float = TIME_LIMIT
+) -> Run:
     """Run the engine once on a document in a fresh temporary folder.
+
+    ``files`` are placed beside the document first, by plain file name (such as
+    a picture that ``\\includegraphics`` reads); the engine can read nothing
+    outside the folder.
 
     Raises :class:`ToolMissingError` without an engine, and
     :class:`subprocess.TimeoutExpired` when it runs out of time.
     """
+    files = dict(files or {})
+    for name in files:
+        if not _PLAIN.fullmatch(name) or name.startswith("document."):
+            raise ValueError(f"not a plain file name for the folder: {name!r}")
     command = [
         engine(),
         "-no-shell-escape",
@@ -62,6 +75,8 @@ def run(tex: str, *, timeout: float = TIME_LIMIT) -> Run:
     with tempfile.TemporaryDirectory(prefix="symbp-latex-") as folder:
         work = Path(folder)
         (work / "document.tex").write_text(tex, encoding="utf-8")
+        for name, data in files.items():
+            (work / name).write_bytes(data)
         subprocess.run(
             command,
             cwd=work,
@@ -80,9 +95,16 @@ def run(tex: str, *, timeout: float = TIME_LIMIT) -> Run:
 
 
 def compile_pdf(
-    tex: str, *, source: str | None = None, timeout: float = TIME_LIMIT
+    tex: str,
+    *,
+    files: dict[str, bytes] | None = None,
+    source: str | None = None,
+    timeout: float = TIME_LIMIT,
 ) -> bytes:
     """Compile a standalone LaTeX document and return the PDF's bytes.
+
+    ``files`` (plain file name to content) are placed beside the document, as
+    :func:`run` does.
 
     Raises
     ------
@@ -93,7 +115,7 @@ def compile_pdf(
         error line of the log.
     """
     try:
-        result = run(tex, timeout=timeout)
+        result = run(tex, files=files, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise LatexError(
             f"{ENGINE} did not finish within {timeout:g} s", source=source

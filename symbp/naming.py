@@ -110,6 +110,18 @@ def grad(param_name: str) -> str:
     return f"grad_{param_name}"
 
 
+def adjoint_var(symbol: sp.Symbol) -> str:
+    """The code name of a node's adjoint ∂L/∂node.
+
+    >>> adjoint_var(a(1, 0))
+    'adj_a1_1'
+
+
+    Parameters use :func:`grad` (``grad_w1_1_1``) and pre-activations their δ.
+    """
+    return f"adj_{symbol.name}"
+
+
 def layer_var(kind: str, layer: int) -> str:
     """The code name of a layer quantity: ``layer_var("delta", 2) == "delta2"``."""
     return f"{kind}{layer}"
@@ -195,6 +207,15 @@ def latex_array(name: str) -> str:
     letter = _ARRAY_LETTERS.get(m["kind"], m["kind"])
     sup = f"^{{({m['layer']})}}" if m["layer"] else ""
     return f"\\bm{{{letter}}}{sup}"
+
+
+def layer_op(op: str, layer: int) -> str:
+    """The id of one operation of a layer in a picture of the layer graph.
+
+    >>> layer_op("matmul", 2), layer_op("loss", 3)
+    ('matmul2', 'loss3')
+    """
+    return f"{op}{layer}"
 
 
 def temp(layer: int, i: int) -> str:

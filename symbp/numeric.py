@@ -11,7 +11,7 @@ report the same numbers.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -29,6 +29,10 @@ class Numbers:
     ``values`` maps every node symbol (x, y, z, a, δ, L) to its per-sample
     values, shape ``(samples,)``. ``loss`` is the batch loss after the
     reduction; ``gradients`` and ``updated`` are shaped like the parameters.
+    ``adjoints`` maps nodes of the scalar graph to their per-sample adjoint
+    ∂L/∂node, the derivative of that sample's loss: every parameter (whose batch
+    gradient is their mean or sum, as the reduction says), z and L, and a, x
+    and y when evaluated with ``adjoints=True``.
     """
 
     x: np.ndarray
@@ -41,6 +45,12 @@ class Numbers:
     updated: dict[str, np.ndarray]
     learning_rate: float
     reduction: str
+    adjoints: dict[sp.Symbol, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        """The number of samples in the batch."""
+        return len(self.x)
 
     def value(self, symbol: sp.Symbol, sample: int = 0) -> float:
         """One node's value for one sample (parameters have one value)."""
@@ -48,6 +58,10 @@ class Numbers:
             return float(self.values[symbol][sample])
         ref = naming.array_ref(symbol)
         return float(eval_ref(self.params, ref))
+
+    def adjoint(self, symbol: sp.Symbol, sample: int = 0) -> float:
+        """∂L/∂node of one sample's loss, for any node of the scalar graph."""
+        return float(self.adjoints[symbol][sample])
 
 
 def eval_ref(params: dict[str, np.ndarray], ref: str) -> float:
@@ -60,7 +74,7 @@ def eval_ref(params: dict[str, np.ndarray], ref: str) -> float:
 class Program:
     """A compiled straight-line function of a derivation's expressions."""
 
-    def __init__(self, derivation, *, backward: bool):
+    def __init__(self, derivation, *, backward: bool, adjoints: bool = False):
         self.derivation = derivation
         graph = derivation.graph
         lines = ["def program(P, X, Y):"]
@@ -93,6 +107,9 @@ class Program:
                 emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(signal.expr)}")
             for g in derivation.gradients:
                 emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(g.expr)}")
+            for sym in adjoint_nodes(graph) if adjoints else ():
+                expr = printer.doprint(derivation.adjoint(sym))
+                emit(f"{_INDENT}{naming.adjoint_var(sym)} = {expr}")
         emit(f"{_INDENT}return locals()")
         self.source = "\n".join(lines) + "\n"
         namespace = {"numpy": np, "functools": functools}
@@ -103,6 +120,11 @@ class Program:
         return self._function(params, x, y)
 
 
+def adjoint_nodes(graph) -> list[sp.Symbol]:
+    """The nodes whose adjoint no δ or gradient already names: x, y and a."""
+    return [s for s, n in graph.nodes.items() if n.kind in ("input", "target", "act")]
+
+
 def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, float]:
     """Per-sample losses and their reduction over the batch."""
     per_sample = np.broadcast_to(np.asarray(values["L"], float), (samples,))
@@ -110,12 +132,23 @@ def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, 
     return per_sample, total
 
 
-def evaluate(derivation, x: np.ndarray, y: np.ndarray, params: dict, rate: float) -> Numbers:
-    """Run the derivation's program on a batch: values, loss, gradients, one step."""
+def evaluate(
+    derivation,
+    x: np.ndarray,
+    y: np.ndarray,
+    params: dict,
+    rate: float,
+    *,
+    adjoints: bool = False,
+) -> Numbers:
+    """Run the derivation's program on a batch: values, loss, gradients, one step.
+
+    With ``adjoints``, every node's adjoint; else those of the parameters, z, L.
+    """
     net = derivation.network
     x, y = np.atleast_2d(x), np.atleast_2d(y)
     params = {name: np.asarray(params[name], float) for name in net.param_shapes()}
-    out = derivation.program(backward=True)(params, x, y)
+    out = derivation.program(backward=True, adjoints=adjoints)(params, x, y)
     samples = len(x)
     per_sample, loss = batch_loss(out, net.reduction, samples)
     reduce = np.mean if net.reduction == "mean" else np.sum
@@ -133,4 +166,28 @@ def evaluate(derivation, x: np.ndarray, y: np.ndarray, params: dict, rate: float
         sym: np.broadcast_to(np.asarray(out[sym.name], float), (samples,)).copy()
         for sym in [*per_sample_symbols, *(s.symbol for s in derivation.signals)]
     }
-    return Numbers(x, y, params, values, per_sample.copy(), loss, gradients, updated, rate, net.reduction)
+
+    # Every node's adjoint, one per sample: parameters' before the reduction.
+    def column(name: str) -> np.ndarray:
+        return np.broadcast_to(np.asarray(out[name], float), (samples,)).copy()
+
+    every = {graph.loss: np.ones(samples)}
+    for signal in derivation.signals:
+        every[signal.pre] = values[signal.symbol]
+    for g in derivation.gradients:
+        every[g.symbol] = column(f"grad_{g.symbol.name}")
+    for sym in adjoint_nodes(graph) if adjoints else ():
+        every[sym] = column(naming.adjoint_var(sym))
+    return Numbers(
+        x,
+        y,
+        params,
+        values,
+        per_sample.copy(),
+        loss,
+        gradients,
+        updated,
+        rate,
+        net.reduction,
+        every,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -51,6 +52,22 @@ def check(path: str | Path, *, force: bool = False) -> None:
         )
 
 
+def beside(path: str | Path, suffix: str) -> Path:
+    """A companion file's path in the same folder: the stem, then ``suffix``.
+
+    The stem keeps letters, digits and '-' ('_' and the rest become '-'), so
+    that LaTeX and Markdown can name the file as it is.
+
+    >>> beside("out/net.tex", "-graph.pdf").as_posix()
+    'out/net-graph.pdf'
+    >>> beside("my net_v2.tex", "-graph.svg").as_posix()
+    'my-net-v2-graph.svg'
+    """
+    path = Path(path)
+    stem = re.sub(r"[^A-Za-z0-9-]", "-", path.stem)
+    return path.with_name((stem.strip("-") or "document") + suffix)
+
+
 def write(path: str | Path, data: str | bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically, creating folders as needed.
 
@@ -66,7 +83,9 @@ def write(path: str | Path, data: str | bytes, *, force: bool = False) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
     except OSError as exc:
         raise OutputError(_reason(exc), source=where) from None
     try:

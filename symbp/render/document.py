@@ -69,6 +69,18 @@ class Code:
 
 
 @dataclass
+class Figure:
+    """A picture in a file beside the document (a plain name), and its caption.
+
+    The caption is prose by symbp, inline math in ``$…$``.
+    """
+
+    path: str
+    caption: str
+    kind: str = "figure"
+
+
+@dataclass
 class Section:
     """A titled section (level 1) or subsection (level 2) of blocks."""
 
@@ -85,6 +97,11 @@ class Document:
     subtitle: str
     sections: list[Section]
     version: str = __version__
+
+    @property
+    def graphics(self) -> bool:
+        """Whether a block shows a picture (LaTeX then loads graphicx)."""
+        return any(b.kind == "figure" for s in self.sections for b in s.blocks)
 
 
 def math(lines: Lines) -> Math:
@@ -356,8 +373,39 @@ def needed_signals(derivation, grads) -> list:
 # -- the whole document --------------------------------------------------------
 
 
-def build(derivation, numbers=None, *, only=None) -> Document:
-    """The document of a derivation: every section, or one parameter's (``only``)."""
+def graph_section(figure: Figure) -> Section:
+    """The computational graph as a picture (``--graph``)."""
+    return Section("The computational graph", [figure])
+
+
+def graph_caption(form: str, numbers=None) -> str:
+    """The caption of the picture of a graph in ``form`` (scalar or layer)."""
+    if form == "layer":
+        return (
+            "The computational graph in layer form, from the input to the loss: one "
+            "node per operation, with the shapes of the arrays for a batch of $N$ "
+            "samples."
+        )
+    text = (
+        "The computational graph, one node per scalar, from the inputs to the loss. "
+        "The two edges of each product $a^{(l-1)}_i w^{(l)}_{ij}$ share a colour "
+        "and are labelled with the other factor."
+    )
+    if numbers is not None:
+        sample = " of the first sample" if len(numbers.x) > 1 else ""
+        text += (
+            f" Each node shows its forward value{sample} and, in red, its adjoint "
+            r"$\partial L/\partial$node ($\delta$ for a $z$)."
+        )
+    return text
+
+
+
+def build(derivation, numbers=None, *, only=None, figure=None) -> Document:
+    """The document of a derivation: every section, or one parameter's (``only``).
+
+    A :class:`Figure` (``figure``) becomes a section after the network's.
+    """
     from .layerdoc import layer_section, stable_section
     from .worked import example_sections
 
@@ -377,6 +425,7 @@ def build(derivation, numbers=None, *, only=None) -> Document:
     )
     sections = [
         network_section(net),
+        *([graph_section(figure)] if figure is not None else []),
         forward_section(derivation),
         chain,
         signals_section(derivation, signals),
@@ -400,7 +449,7 @@ def build(derivation, numbers=None, *, only=None) -> Document:
     return Document(net.name, subtitle, sections)
 
 
-def build_network(network: Network) -> Document:
+def build_network(network: Network, *, figure=None) -> Document:
     """The document of a network too large for the scalar derivation: layer form."""
     from .layerdoc import network_only_sections
 
@@ -409,7 +458,11 @@ def build_network(network: Network) -> Document:
         "one weight at a time; this document derives backpropagation for whole "
         "layers, which does not depend on their width."
     )
-    sections = [network_section(network), *network_only_sections(network, reason)]
+    sections = [
+        network_section(network),
+        *([graph_section(figure)] if figure is not None else []),
+        *network_only_sections(network, reason),
+    ]
     return Document(network.name, "backpropagation in layer form", sections)
 
 

@@ -56,7 +56,7 @@ def _render(doc: document.Document) -> str:
     return template.render(doc=doc, marker=MARKER)
 
 
-def render(derivation, numbers=None, *, only=None, **options) -> str:
+def render(derivation, numbers=None, *, only=None, figure=None, **options) -> str:
     """The whole derivation (or the entries in ``only``) as a LaTeX document.
 
     ``options`` (such as ``expanded``) are accepted for the command line's sake
@@ -72,12 +72,12 @@ def render(derivation, numbers=None, *, only=None, **options) -> str:
     >>> r"\\delta^{(1)}_{1} x_{1}" in tex
     True
     """
-    return _render(document.build(derivation, numbers, only=only))
+    return _render(document.build(derivation, numbers, only=only, figure=figure))
 
 
-def render_network(network: Network, **options) -> str:
+def render_network(network: Network, *, figure=None, **options) -> str:
     """The layer-form document of a network too large for the scalar derivation."""
-    return _render(document.build_network(network))
+    return _render(document.build_network(network, figure=figure))
 
 
 def snippet(derivation) -> str:
