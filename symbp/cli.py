@@ -337,7 +337,8 @@ def _derive(args) -> int:
     try:
         derivation = Derivation(net)
     except TooLargeError:
-        if args.format not in ("latex", "markdown") and not args.pdf:
+        # Only the documents have a layer form; text and JSON are scalar only.
+        if args.format not in ("latex", "markdown") and (args.output or not args.pdf):
             raise
         return _derive_layers(net, args)
     numbers = derivation.evaluate_example() if net.example is not None else None

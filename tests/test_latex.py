@@ -323,3 +323,12 @@ def test_layer_form_document_for_a_network_too_large_for_scalars(tmp_path, capsy
         result = latex.run(text)
         assert result.pdf is not None, latex.first_error(result.log)
         assert not [w for w in overfull(result.log) if w > WIDE]
+
+
+def test_text_output_of_a_network_too_large_for_scalars_is_refused(tmp_path, capsys):
+    # --pdf alone gives the layer-form PDF; text to a file has no layer form.
+    target = tmp_path / "digits.txt"
+    code = cli.main(["derive", "digits", "--pdf", str(tmp_path / "d.pdf"), "-o", str(target)])
+    assert code == 2
+    assert "use the layer form" in capsys.readouterr().err
+    assert not target.exists()
