@@ -188,30 +188,40 @@ def test_unknown_dtype_is_refused():
 # --- numerical stability --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("act", ELEMENTWISE)
 @pytest.mark.parametrize("loss", ["half_sse", "mse", "bce", "cross_entropy"])
-def test_no_overflow_for_huge_inputs(act, loss):
+def test_no_overflow_for_huge_inputs(act, loss, dtype):
     out = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, act)
-    mod, net = module(((3, 4, 3), (act, out), loss))
-    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4]])
-    y = np.eye(3) if loss != "half_sse" else np.eye(3) * 2 - 1
-    params = net.random_params(0, scale=3.0)
+    mod, net = module(((3, 4, 3), (act, out), loss), dtype)
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4]], dtype)
+    y = (np.eye(3) if loss != "half_sse" else np.eye(3) * 2 - 1).astype(dtype)
+    params = {k: v.astype(dtype) for k, v in net.random_params(0, scale=3.0).items()}
+    # A step of 1e-3 on an unbounded output at |x| = 1e4 truly leaves float32's
+    # range after one epoch; the smaller step still runs every line of train.
+    rate = 1e-3 if dtype == "float64" else 1e-12
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         value, grads = mod.loss_and_gradients(params, x, y)
-        mod.train(params, x, y, epochs=2, learning_rate=1e-3, batch_size=2)
+        mod.train(params, x, y, epochs=2, learning_rate=rate, batch_size=2)
     assert np.isfinite(value)
-    assert all(np.isfinite(g).all() for g in grads.values())
+    assert all(np.isfinite(g).all() and g.dtype == dtype for g in grads.values())
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
-def test_targets_of_exactly_zero_and_one(loss):
+def test_targets_of_exactly_zero_and_one(loss, dtype):
     out = "sigmoid" if loss == "bce" else "softmax"
-    mod, net = module(((2, 3, 2), ("tanh", out), loss))
-    x = np.array([[50.0, -50.0], [-50.0, 50.0]])
-    y = np.array([[1.0, 0.0], [0.0, 1.0]])
-    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-        value, grads = mod.loss_and_gradients(net.random_params(0, scale=5.0), x, y)
-    assert np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())
+    mod, net = module(((2, 3, 2), ("tanh", out), loss), dtype)
+    x = np.array([[50.0, -50.0], [-50.0, 50.0]], dtype)
+    y = np.array([[1.0, 0.0], [0.0, 1.0]], dtype)
+    params = {k: v.astype(dtype) for k, v in net.random_params(0, scale=5.0).items()}
+    values = []
+    for targets in (y, y[:, ::-1].copy()):  # one of the two is confidently wrong
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            value, grads = mod.loss_and_gradients(params, x, targets)
+        assert np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())
+        values.append(value)
+    assert max(values) > 1.0  # saturated: the logs neither round to 0 nor to -inf
 
 
 # --- training to a result -------------------------------------------------------------
