@@ -180,6 +180,31 @@ def test_header_names_source_version_and_marker():
     assert "# δ⁽¹⁾ = (δ⁽²⁾ W⁽²⁾ᵀ) ⊙ a⁽¹⁾*(1 - a⁽¹⁾)" in source
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        'x"""; open("PWNED", "w"); """',
+        "x'''\nimport os\nos.system('touch PWNED')\n'''",
+        "a\\\n__import__('os')",
+    ],
+)
+def test_a_hostile_name_cannot_reach_the_code(tmp_path, monkeypatch, name):
+    # A spec's name is refused where it enters (tests/test_hostile.py); one set
+    # on the object afterwards through the API is made plain in the module.
+    monkeypatch.chdir(tmp_path)
+    net = spec.example("xor")
+    with pytest.raises(spec.SpecError, match="not allowed in a name"):
+        spec.Network(2, [spec.Dense(1)], "mse", name=name)
+    net.name = name
+    source = codegen.generate(net)
+    tree = ast.parse(source)
+    assert ast.get_docstring(tree).startswith(output.MARKER)
+    assert not any(isinstance(n, ast.Expr) for n in tree.body[1:])
+    codegen.load(source, name="hostile")
+    assert not (tmp_path / "PWNED").exists()
+    assert name not in source
+
+
 def test_unknown_dtype_is_refused():
     with pytest.raises(spec.SpecError, match="dtype"):
         codegen.generate(spec.example("xor"), dtype="float16")
