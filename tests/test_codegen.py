@@ -379,3 +379,53 @@ def test_wheel_ships_the_templates(tmp_path):
         [str(python), "out.py"], cwd=work, capture_output=True, text=True, env=env
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# --- size: the scalar form's limit, the layer form's lack of one ----------------------
+
+
+def test_too_large_for_the_scalar_form_stops_at_once_and_the_layer_form_works():
+    import time
+
+    from symbp.derive import Derivation
+    from symbp.graph import MAX_SCALAR_PARAMS, TooLargeError
+
+    net = _net((784, 4096, 1000), ("relu", "softmax"), "cross_entropy")
+    start = time.perf_counter()
+    with pytest.raises(TooLargeError) as info:
+        Derivation(net)
+    assert time.perf_counter() - start < 0.5
+    message = info.value.message
+    assert f"at most {MAX_SCALAR_PARAMS}" in message and "layer form" in message
+    assert "symbp generate SPEC" in message
+
+    mod = codegen.load(codegen.generate(net), name="wide")
+    shapes = {"W1": (784, 4096), "b1": (4096,), "W2": (4096, 1000), "b2": (1000,)}
+    assert mod.PARAM_SHAPES == shapes
+    params = mod.init_params(0)
+    x = np.random.default_rng(0).normal(size=(2, 784))
+    y = np.eye(1000)[[3, 7]]
+    value, grads = mod.loss_and_gradients(params, x, y)
+    assert np.isfinite(value) and grads["W1"].shape == (784, 4096)
+    # One entry of each gradient against a central difference.
+    for name, index in (("W2", (5, 3)), ("b1", (17,))):
+        h = 1e-5
+        params[name][index] += h
+        up = mod.loss(params, x, y)
+        params[name][index] -= 2 * h
+        down = mod.loss(params, x, y)
+        params[name][index] += h
+        assert grads[name][index] == pytest.approx(
+            (up - down) / (2 * h), rel=1e-5, abs=1e-9
+        )
+
+
+def test_check_of_a_network_too_large_for_the_scalar_form_checks_its_module():
+    from symbp.check import check
+
+    net = _net((40, 30, 2), ("tanh", "sigmoid"), "bce")
+    assert net.param_count() > 1000
+    result = check(net, count=1)
+    assert result.skipped and "at most 1000" in result.skipped
+    assert [r.target for r in result.reports] == ["generated module"]
+    assert result.passed
