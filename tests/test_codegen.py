@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import sys
 import venv
-from functools import cache
 from pathlib import Path
 
+import helpers
 import numpy as np
 import pytest
 
@@ -23,17 +23,8 @@ CUSTOM_ACTIVATIONS = ["z/(1 + abs(z))", "tanh(z) + z/10", "log(1 + exp(z))/2"]
 CUSTOM_LOSSES = ["(yhat - y)**4", "abs(y - yhat) + (y - yhat)**2"]
 
 
-@cache
-def module(net_key: tuple, dtype: str = "float64"):
-    net = _net(*net_key)
-    return codegen.load(codegen.generate(net, dtype=dtype), name="m"), net
-
-
-def _net(sizes, acts, loss, bias=True, reduction="mean"):
-    layers = [spec.Dense(u, a, bias) for u, a in zip(sizes[1:], acts, strict=True)]
-    if isinstance(loss, tuple):
-        loss = dict([loss])
-    return spec.Network(sizes[0], layers, loss, reduction=reduction)
+module = helpers.module
+_net = helpers.network
 
 
 def _data(net, samples=5, seed=0):
