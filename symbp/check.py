@@ -1,11 +1,15 @@
 """Finite-difference checks: every derived or generated gradient against numbers.
 
 The numerical gradient is the central difference (L(p + h) − L(p − h)) / 2h in
-float64, with h = ε^(1/3)·max(1, |p|) (ε the dtype's machine epsilon). Each
+the dtype the loss computes in (float64 unless a generated module says
+otherwise), with h = ε^(1/3)·max(1, |p|) (ε that dtype's machine epsilon). Each
 entry's relative error |a − n| / (|a| + |n|) is reported in the bands of the
 CS231n notes, and the verdict follows one documented rule (:func:`agrees`)::
 
     pass  when  |a − n| ≤ 1e-7·(|a| + |n|) + 1e-9·max(1, |L|)
+
+in float64; in a coarser dtype both tolerances grow with ε^(2/3), the order of
+the central difference's own error (about 6.6e-2 and 6.6e-4 in float32).
 
 The absolute floor keeps tiny gradients of a large loss from failing on
 rounding alone; it is far too small to let a wrong factor, sign or index
@@ -44,15 +48,25 @@ def band(rel: float) -> str:
     return next(label for bound, label in BANDS if rel <= bound)
 
 
-def agrees(analytic: float, numeric: float, loss: float) -> bool:
+def agrees(analytic: float, numeric: float, loss: float, dtype=np.float64) -> bool:
     """The pass rule: ``|a − n| ≤ RTOL·(|a| + |n|) + ATOL·max(1, |L|)``.
+
+    The tolerances are float64's; for another dtype both are multiplied by
+    (ε/ε₆₄)^(2/3).
 
     >>> agrees(0.25, 0.25 + 1e-12, 1.0), agrees(0.5, 0.25, 1.0), agrees(0.25, -0.25, 1.0)
     (True, False, False)
+    >>> agrees(0.25, 0.2501, 1.0), agrees(0.25, 0.2501, 1.0, np.float32)
+    (False, True)
     """
-    return abs(analytic - numeric) <= RTOL * (abs(analytic) + abs(numeric)) + ATOL * max(
-        1.0, abs(loss)
-    )
+    scale = _tolerance_scale(dtype)
+    allowed = RTOL * (abs(analytic) + abs(numeric)) + ATOL * max(1.0, abs(loss))
+    return abs(analytic - numeric) <= scale * allowed
+
+
+def _tolerance_scale(dtype) -> float:
+    ratio = float(np.finfo(dtype).eps) / float(np.finfo(np.float64).eps)
+    return ratio ** (2 / 3)
 
 
 def relative_error(analytic: float, numeric: float) -> float:
@@ -156,30 +170,36 @@ def compare(
     *,
     target: str = "gradients",
     point: str = "",
+    dtype=np.float64,
 ) -> Report:
     """Compare analytic gradients with central differences of ``loss_at``.
 
     ``loss_at`` returns the loss and, optionally, the signs of every kink
     indicator; an entry whose ±h evaluations see different signs is near a kink.
+    The parameters are held in ``dtype``, which sets the step and the rule's
+    tolerances; the difference is divided by the step the dtype really took.
     """
-    base = {k: np.array(v, dtype=float) for k, v in params.items()}
+    base = {k: np.array(v, dtype=dtype) for k, v in params.items()}
     loss, base_kinks = loss_at(base)
     checks = []
     for name, value in base.items():
         entries = []
         for index in np.ndindex(value.shape):
-            h = step(value[index])
             original = value[index]
+            h = step(float(original), dtype)
             value[index] = original + h
             up, kinks_up = loss_at(base)
+            high = float(value[index])
             value[index] = original - h
             down, kinks_down = loss_at(base)
+            low = float(value[index])
             value[index] = original
-            numeric = (up - down) / (2 * h)
+            numeric = (up - down) / (high - low)
             a = float(analytic[name][index])
             near = _straddles(base_kinks, kinks_up, kinks_down)
             ref = name + "".join(f"[{i}]" for i in index)
-            entries.append(Entry(ref, a, numeric, near, agrees(a, numeric, loss)))
+            passed = agrees(a, numeric, loss, dtype)
+            entries.append(Entry(ref, a, numeric, near, passed))
         checks.append(ParamCheck(name, tuple(entries)))
     return Report(target, point, loss, tuple(checks))
 
@@ -212,9 +232,11 @@ def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> R
     """A generated module's ``loss_and_gradients`` against differences of its ``loss``.
 
     ``kinks_from`` may be a derivation of the same network, whose kink
-    indicators then mark the entries near kinks.
+    indicators then mark the entries near kinks. The step and the tolerances
+    follow the module's ``DTYPE``.
     """
-    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    dtype = np.dtype(getattr(module, "DTYPE", np.float64))
+    params = {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
     _, grads = module.loss_and_gradients({k: v.copy() for k, v in params.items()}, x, y)
     forward = kinks_from.program(backward=False) if kinks_from is not None else None
 
@@ -225,7 +247,9 @@ def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> R
         ks = [np.broadcast_to(np.asarray(k, float), (len(x),)) for k in forward(p, x, y)["kinks"]]
         return value, (np.concatenate(ks) if ks else np.zeros(0))
 
-    return compare(grads, params, loss_at, target="generated module", point=point)
+    return compare(
+        grads, params, loss_at, target="generated module", point=point, dtype=dtype
+    )
 
 
 def points(network: Network, count: int = 3, seed: int = 0):

@@ -446,8 +446,8 @@ def _docstring(net: Network, d: layers.LayerDerivation, steps: list[dict]) -> li
         f"{output.MARKER} {__version__} from {source}; regenerate, do not edit.",
         "",
         *_wrap_text(
-            f"NumPy training code for the network '{net.name}', needing NumPy "
-            f"alone. Run it as a script for a self-test: a gradient check against "
+            f"NumPy training code for the network '{plain_name(net.name)}', needing "
+            "NumPy alone. Run it as a script for a self-test: a gradient check against "
             f"finite differences on random data, then a short training run."
         ),
         "",
@@ -530,7 +530,8 @@ def context(net: Network, *, dtype: str = "float64") -> dict[str, Any]:
         "uses_n": uses_n,
         "init_rule": " and ".join(rules) + " standard deviations of the weights",
         "marker": output.MARKER,
-        "name": net.name,
+        # Checked where it entered; made plain again in case it was set since.
+        "name": plain_name(net.name),
         "source": plain_name(Path(net.source).name),
         "dtype": dtype,
         "docstring": _docstring(net, d, backward),

@@ -6,6 +6,12 @@ batch, one NumPy array of samples per node. Only SymPy's printer output is
 compiled, never text from a spec. The same programs serve the finite-difference
 checks in :mod:`symbp.check`, so the document, the JSON and ``symbp check``
 report the same numbers.
+
+The exprs are evaluated in the forms that stay finite (:mod:`symbp.rewrite`),
+printed as the generated module prints them: σ through tanh, softplus and the
+logs of bce through logaddexp, a softmax shifted by its row maximum and its log
+as a log-sum-exp. The derivation's exprs themselves (what a document shows) are
+not changed.
 """
 
 from __future__ import annotations
@@ -15,9 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
-from . import naming
+from . import naming, rewrite
 
 _INDENT = "    "
 
@@ -75,11 +80,13 @@ class Program:
     """A compiled straight-line function of a derivation's expressions."""
 
     def __init__(self, derivation, *, backward: bool, adjoints: bool = False):
+        from .codegen import CodePrinter
+
         self.derivation = derivation
         graph = derivation.graph
         lines = ["def program(P, X, Y):"]
         emit = lines.append
-        printer = NumPyPrinter({"fully_qualified_modules": True})
+        printer = CodePrinter()
 
         # Leaves: inputs and targets as columns, parameters as scalars.
         for i, sym in enumerate(graph.inputs):
@@ -92,10 +99,11 @@ class Program:
 
         # The forward pass, and the kink indicators of each node.
         kink_names = []
-        for sym, node in graph.nodes.items():
+        for node in graph.nodes.values():
             if node.expr is None:
                 continue
-            emit(f"{_INDENT}{sym.name} = {printer.doprint(node.expr)}")
+            for name, expr in _stable_forward(graph, node):
+                emit(f"{_INDENT}{name} = {printer.doprint(expr)}")
             for expr in node.kinks:
                 kink_names.append(f"kink{len(kink_names)}")
                 emit(f"{_INDENT}{kink_names[-1]} = {printer.doprint(expr)}")
@@ -104,15 +112,17 @@ class Program:
         # The backward pass: δ from the output layer down, then each gradient.
         if backward:
             for signal in derivation.signals:
-                emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(signal.expr)}")
+                expr = _stable(signal.expr)
+                emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(expr)}")
             for g in derivation.gradients:
-                emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(g.expr)}")
+                expr = _stable(g.expr)
+                emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(expr)}")
             for sym in adjoint_nodes(graph) if adjoints else ():
-                expr = printer.doprint(derivation.adjoint(sym))
+                expr = printer.doprint(_stable(derivation.adjoint(sym)))
                 emit(f"{_INDENT}{naming.adjoint_var(sym)} = {expr}")
         emit(f"{_INDENT}return locals()")
         self.source = "\n".join(lines) + "\n"
-        namespace = {"numpy": np, "functools": functools}
+        namespace = {"np": np, "numpy": np, "functools": functools}
         exec(compile(self.source, "<symbp program>", "exec"), namespace)  # noqa: S102
         self._function = namespace["program"]
 
@@ -123,6 +133,97 @@ class Program:
 def adjoint_nodes(graph) -> list[sp.Symbol]:
     """The nodes whose adjoint no δ or gradient already names: x, y and a."""
     return [s for s, n in graph.nodes.items() if n.kind in ("input", "target", "act")]
+
+
+def _stable(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with the stability rewrites of :mod:`symbp.rewrite`.
+
+    The rules run on the largest parts in one unknown (a unit's f(z), f'(z),
+    log σ(z)), each shape rewritten once and cached, so that the cost stays
+    linear in the size of the graph; factors and terms in the same unknown are
+    grouped first, since a product flattens them apart.
+    """
+    if not expr.has(sp.exp):
+        return expr
+    unknowns = expr.free_symbols
+    if len(unknowns) == 1:
+        (u,) = unknowns
+        return _rewrite_in_z(expr.xreplace({u: _Z})).xreplace({_Z: u})
+    if not (expr.is_Add or expr.is_Mul):
+        return expr.func(*(_stable(arg) for arg in expr.args))
+    groups: dict[sp.Symbol, list[sp.Expr]] = {}
+    rest = []
+    for arg in expr.args:
+        syms = arg.free_symbols
+        if len(syms) == 1:
+            groups.setdefault(next(iter(syms)), []).append(arg)
+        else:
+            rest.append(_stable(arg))
+    grouped = [_stable(expr.func(*args)) for args in groups.values()]
+    return expr.func(*grouped, *rest)
+
+
+_Z = sp.Dummy("u", real=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rewrite_in_z(expr: sp.Expr) -> sp.Expr:
+    return rewrite.apply(expr)
+
+
+def _softmax_names(layer: int) -> tuple[sp.Symbol, sp.Symbol]:
+    rowmax = sp.Symbol(f"rowmax{layer}", real=True)
+    return rowmax, sp.Symbol(f"expsum{layer}", positive=True)
+
+
+def _shifted(symbol: sp.Symbol) -> sp.Symbol:
+    return sp.Symbol(f"shifted_{symbol.name}", real=True)
+
+
+def _stable_forward(graph, node) -> list[tuple[str, sp.Expr]]:
+    """The assignments that compute one node, in forms that stay finite.
+
+    A softmax layer is computed from z − rowmax (the first unit's node also
+    computes the row maximum and the sum of exponentials); a loss with a log is
+    computed from the output layer's z, where the rewrites make the logs of σ
+    and softmax finite, unless some log would still see an activation.
+    """
+    layer = graph.network.layers[node.layer - 1] if node.kind == "act" else None
+    if layer is not None and not layer.activation.elementwise:
+        zs = graph.pre[node.layer]
+        rowmax, expsum = _softmax_names(node.layer)
+        steps = []
+        if node.index[0] == 0:
+            steps.append((rowmax.name, sp.Max(*zs) if len(zs) > 1 else zs[0]))
+            steps += [(_shifted(u).name, u - rowmax) for u in zs]
+            steps.append((expsum.name, sp.Add(*(sp.exp(_shifted(u)) for u in zs))))
+        u = zs[node.index[0]]
+        return [*steps, (node.symbol.name, sp.exp(_shifted(u)) / expsum)]
+    if node.kind == "loss" and node.expr.has(sp.log):
+        return [(node.symbol.name, _stable_loss(graph, node.expr))]
+    return [(node.symbol.name, _stable(node.expr))]
+
+
+def _stable_loss(graph, expr: sp.Expr) -> sp.Expr:
+    last = len(graph.network.layers)
+    activation = graph.network.layers[last - 1].activation
+    acts, pres = graph.act[last], graph.pre[last]
+    if activation.elementwise:
+        through_z = {a: activation.apply(z) for a, z in zip(acts, pres, strict=True)}
+        stable = _stable(expr.xreplace(through_z))
+    else:
+        # log(e^shifted / expsum) becomes shifted − log(expsum), a log-sum-exp.
+        _, expsum = _softmax_names(last)
+        through_z = {
+            a: sp.exp(_shifted(z)) / rewrite.EXPSUM
+            for a, z in zip(acts, pres, strict=True)
+        }
+        stable = rewrite.log_softmax_rule(expr.xreplace(through_z))
+        stable = stable.xreplace({rewrite.EXPSUM: expsum})
+    risky = {*acts, *pres, *(_shifted(z) for z in pres)}
+    if any(arg.has(*risky) for log in stable.atoms(sp.log) for arg in log.args):
+        return _stable(expr)
+    return stable
 
 
 def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, float]:

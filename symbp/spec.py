@@ -31,6 +31,9 @@ MAX_UNITS = 100_000
 MAX_LAYERS = 64
 #: Longest network name.
 MAX_NAME = 80
+#: Largest spec file, in bytes. TOML's parser reads about a megabyte of arrays a
+#: second, and a spec (a worked example of a few samples at most) is far smaller.
+MAX_SPEC_BYTES = 256 * 1024
 _NAME = re.compile(r"\w[\w .+-]*")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 #: The built-in activations and losses, by name. Their formulas live in
@@ -524,7 +527,8 @@ def load(path: str | Path) -> Network:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_bytes()
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", source=source) from None
     except IsADirectoryError:
@@ -536,6 +540,13 @@ def load(path: str | Path) -> Network:
 
 def loads(text: bytes | str, source: str = "<string>") -> Network:
     """Validate the text of a TOML spec; ``source`` names it in error messages."""
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"more than {MAX_SPEC_BYTES // 1024} KiB; a spec file is at most that "
+            "(give a worked example a few samples, not a data set)",
+            source=source,
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")

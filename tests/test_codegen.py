@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import sys
 import venv
-from functools import cache
 from pathlib import Path
 
+import helpers
 import numpy as np
 import pytest
 
@@ -23,17 +23,8 @@ CUSTOM_ACTIVATIONS = ["z/(1 + abs(z))", "tanh(z) + z/10", "log(1 + exp(z))/2"]
 CUSTOM_LOSSES = ["(yhat - y)**4", "abs(y - yhat) + (y - yhat)**2"]
 
 
-@cache
-def module(net_key: tuple, dtype: str = "float64"):
-    net = _net(*net_key)
-    return codegen.load(codegen.generate(net, dtype=dtype), name="m"), net
-
-
-def _net(sizes, acts, loss, bias=True, reduction="mean"):
-    layers = [spec.Dense(u, a, bias) for u, a in zip(sizes[1:], acts, strict=True)]
-    if isinstance(loss, tuple):
-        loss = dict([loss])
-    return spec.Network(sizes[0], layers, loss, reduction=reduction)
+module = helpers.module
+_net = helpers.network
 
 
 def _data(net, samples=5, seed=0):
@@ -180,6 +171,31 @@ def test_header_names_source_version_and_marker():
     assert "# δ⁽¹⁾ = (δ⁽²⁾ W⁽²⁾ᵀ) ⊙ a⁽¹⁾*(1 - a⁽¹⁾)" in source
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        'x"""; open("PWNED", "w"); """',
+        "x'''\nimport os\nos.system('touch PWNED')\n'''",
+        "a\\\n__import__('os')",
+    ],
+)
+def test_a_hostile_name_cannot_reach_the_code(tmp_path, monkeypatch, name):
+    # A spec's name is refused where it enters (tests/test_hostile.py); one set
+    # on the object afterwards through the API is made plain in the module.
+    monkeypatch.chdir(tmp_path)
+    net = spec.example("xor")
+    with pytest.raises(spec.SpecError, match="not allowed in a name"):
+        spec.Network(2, [spec.Dense(1)], "mse", name=name)
+    net.name = name
+    source = codegen.generate(net)
+    tree = ast.parse(source)
+    assert ast.get_docstring(tree).startswith(output.MARKER)
+    assert not any(isinstance(n, ast.Expr) for n in tree.body[1:])
+    codegen.load(source, name="hostile")
+    assert not (tmp_path / "PWNED").exists()
+    assert name not in source
+
+
 def test_unknown_dtype_is_refused():
     with pytest.raises(spec.SpecError, match="dtype"):
         codegen.generate(spec.example("xor"), dtype="float16")
@@ -188,30 +204,40 @@ def test_unknown_dtype_is_refused():
 # --- numerical stability --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("act", ELEMENTWISE)
 @pytest.mark.parametrize("loss", ["half_sse", "mse", "bce", "cross_entropy"])
-def test_no_overflow_for_huge_inputs(act, loss):
+def test_no_overflow_for_huge_inputs(act, loss, dtype):
     out = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, act)
-    mod, net = module(((3, 4, 3), (act, out), loss))
-    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4]])
-    y = np.eye(3) if loss != "half_sse" else np.eye(3) * 2 - 1
-    params = net.random_params(0, scale=3.0)
+    mod, net = module(((3, 4, 3), (act, out), loss), dtype)
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4]], dtype)
+    y = (np.eye(3) if loss != "half_sse" else np.eye(3) * 2 - 1).astype(dtype)
+    params = {k: v.astype(dtype) for k, v in net.random_params(0, scale=3.0).items()}
+    # A step of 1e-3 on an unbounded output at |x| = 1e4 truly leaves float32's
+    # range after one epoch; the smaller step still runs every line of train.
+    rate = 1e-3 if dtype == "float64" else 1e-12
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         value, grads = mod.loss_and_gradients(params, x, y)
-        mod.train(params, x, y, epochs=2, learning_rate=1e-3, batch_size=2)
+        mod.train(params, x, y, epochs=2, learning_rate=rate, batch_size=2)
     assert np.isfinite(value)
-    assert all(np.isfinite(g).all() for g in grads.values())
+    assert all(np.isfinite(g).all() and g.dtype == dtype for g in grads.values())
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
-def test_targets_of_exactly_zero_and_one(loss):
+def test_targets_of_exactly_zero_and_one(loss, dtype):
     out = "sigmoid" if loss == "bce" else "softmax"
-    mod, net = module(((2, 3, 2), ("tanh", out), loss))
-    x = np.array([[50.0, -50.0], [-50.0, 50.0]])
-    y = np.array([[1.0, 0.0], [0.0, 1.0]])
-    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-        value, grads = mod.loss_and_gradients(net.random_params(0, scale=5.0), x, y)
-    assert np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())
+    mod, net = module(((2, 3, 2), ("tanh", out), loss), dtype)
+    x = np.array([[50.0, -50.0], [-50.0, 50.0]], dtype)
+    y = np.array([[1.0, 0.0], [0.0, 1.0]], dtype)
+    params = {k: v.astype(dtype) for k, v in net.random_params(0, scale=5.0).items()}
+    values = []
+    for targets in (y, y[:, ::-1].copy()):  # one of the two is confidently wrong
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            value, grads = mod.loss_and_gradients(params, x, targets)
+        assert np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())
+        values.append(value)
+    assert max(values) > 1.0  # saturated: the logs neither round to 0 nor to -inf
 
 
 # --- training to a result -------------------------------------------------------------
@@ -344,3 +370,53 @@ def test_wheel_ships_the_templates(tmp_path):
         [str(python), "out.py"], cwd=work, capture_output=True, text=True, env=env
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# --- size: the scalar form's limit, the layer form's lack of one ----------------------
+
+
+def test_too_large_for_the_scalar_form_stops_at_once_and_the_layer_form_works():
+    import time
+
+    from symbp.derive import Derivation
+    from symbp.graph import MAX_SCALAR_PARAMS, TooLargeError
+
+    net = _net((784, 4096, 1000), ("relu", "softmax"), "cross_entropy")
+    start = time.perf_counter()
+    with pytest.raises(TooLargeError) as info:
+        Derivation(net)
+    assert time.perf_counter() - start < 0.5
+    message = info.value.message
+    assert f"at most {MAX_SCALAR_PARAMS}" in message and "layer form" in message
+    assert "symbp generate SPEC" in message
+
+    mod = codegen.load(codegen.generate(net), name="wide")
+    shapes = {"W1": (784, 4096), "b1": (4096,), "W2": (4096, 1000), "b2": (1000,)}
+    assert mod.PARAM_SHAPES == shapes
+    params = mod.init_params(0)
+    x = np.random.default_rng(0).normal(size=(2, 784))
+    y = np.eye(1000)[[3, 7]]
+    value, grads = mod.loss_and_gradients(params, x, y)
+    assert np.isfinite(value) and grads["W1"].shape == (784, 4096)
+    # One entry of each gradient against a central difference.
+    for name, index in (("W2", (5, 3)), ("b1", (17,))):
+        h = 1e-5
+        params[name][index] += h
+        up = mod.loss(params, x, y)
+        params[name][index] -= 2 * h
+        down = mod.loss(params, x, y)
+        params[name][index] += h
+        assert grads[name][index] == pytest.approx(
+            (up - down) / (2 * h), rel=1e-5, abs=1e-9
+        )
+
+
+def test_check_of_a_network_too_large_for_the_scalar_form_checks_its_module():
+    from symbp.check import check
+
+    net = _net((40, 30, 2), ("tanh", "sigmoid"), "bce")
+    assert net.param_count() > 1000
+    result = check(net, count=1)
+    assert result.skipped and "at most 1000" in result.skipped
+    assert [r.target for r in result.reports] == ["generated module"]
+    assert result.passed

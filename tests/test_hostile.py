@@ -45,9 +45,16 @@ CASES = _read_cases(CASES_FILE)
 BUILT = [
     (
         "formula: a megabyte long",
-        ["layers[0].activation", "characters long; at most 1000"],
+        ["more than 256 KiB; a spec file is at most that"],
         BASE.replace(
             "units = 1\n", 'units = 1\nactivation = "' + "z+" * 500_000 + 'z"\n'
+        ),
+    ),
+    (
+        "formula: a hundred kilobytes long",
+        ["layers[0].activation", "characters long; at most 1000"],
+        BASE.replace(
+            "units = 1\n", 'units = 1\nactivation = "' + "z+" * 50_000 + 'z"\n'
         ),
     ),
     (
@@ -66,13 +73,21 @@ BUILT = [
         ),
     ),
     (
+        "an example just under the size limit, of the wrong shape",
+        ["example.x", "expected shape (15000, 2), got (15000, 3)"],
+        BASE
+        + "[example]\nx = ["
+        + "[1.0, 2.0, 3.0]," * 15_000
+        + "]\ny = [[1.0]]\nW1 = [[0.1], [0.2]]\nb1 = [0.0]\n",
+    ),
+    (
         "TOML nested ten thousand arrays deep",
         ["TOML"],
         "inputs = " + "[" * 10_000 + "]" * 10_000 + "\n",
     ),
     (
         "a spec of several megabytes",
-        ["example.x", "expected shape (200000, 2), got (200000, 3)"],
+        ["more than 256 KiB; a spec file is at most that"],
         BASE
         + "[example]\nx = ["
         + "[1.0, 2.0, 3.0]," * 200_000
@@ -201,6 +216,38 @@ def test_whole_process_is_quick_and_prints_no_traceback(tmp_path):
         == f"symbp: error: {spec}: layers[0].units: expected a number from 1 to 100000, not 0\n"
     )
     assert "Traceback" not in run.stderr
+    assert min(times) < 1.0, times
+
+
+HEAVY = BUILT + [
+    case
+    for case in CASES
+    if case[0].startswith(("formula: huge exponent", "too large", "too many layers"))
+    or case[0] == "formula: a constant power tower"
+]
+
+
+@pytest.mark.parametrize("title, expect, text", HEAVY, ids=[c[0] for c in HEAVY])
+def test_the_heaviest_cases_are_refused_within_a_second_by_a_fresh_process(
+    tmp_path, title, expect, text
+):
+    spec = tmp_path / "heavy.toml"
+    spec.write_text(text, "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    times = []
+    for _ in range(2):  # the best of two, so that one slow start does not decide
+        start = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "symbp.cli", "derive", str(spec)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        times.append(time.perf_counter() - start)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert all(piece in run.stderr for piece in expect), run.stderr
     assert min(times) < 1.0, times
 
 
