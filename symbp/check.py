@@ -225,7 +225,9 @@ def check_derivation(derivation, x, y, params, *, point: str = "") -> Report:
         kinks = [np.broadcast_to(np.asarray(k, float), (len(x),)) for k in out["kinks"]]
         return total, (np.concatenate(kinks) if kinks else np.zeros(0))
 
-    return compare(numbers.gradients, numbers.params, loss_at, target="derivation", point=point)
+    return compare(
+        numbers.gradients, numbers.params, loss_at, target="derivation", point=point
+    )
 
 
 def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> Report:
@@ -244,7 +246,10 @@ def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> R
         value = float(module.loss(p, x, y))
         if forward is None:
             return value, None
-        ks = [np.broadcast_to(np.asarray(k, float), (len(x),)) for k in forward(p, x, y)["kinks"]]
+        ks = [
+            np.broadcast_to(np.asarray(k, float), (len(x),))
+            for k in forward(p, x, y)["kinks"]
+        ]
         return value, (np.concatenate(ks) if ks else np.zeros(0))
 
     return compare(
@@ -260,11 +265,15 @@ def points(network: Network, count: int = 3, seed: int = 0):
     result = []
     for k in range(count):
         x, y = network.random_data(samples=4, seed=seed + k)
-        result.append((f"random point {k + 1}", x, y, network.random_params(seed=seed + k)))
+        result.append(
+            (f"random point {k + 1}", x, y, network.random_params(seed=seed + k))
+        )
     return result
 
 
-def check(network: Network, *, count: int = 3, seed: int = 0, module: bool = True) -> CheckResult:
+def check(
+    network: Network, *, count: int = 3, seed: int = 0, module: bool = True
+) -> CheckResult:
     """Check the derivation (and the generated module) by finite differences.
 
     Examples
@@ -291,7 +300,9 @@ def check(network: Network, *, count: int = 3, seed: int = 0, module: bool = Tru
     if module or derivation is None:
         from . import codegen
 
-        mod = codegen.load(codegen.generate(network), name=f"symbp_check_{network.name}")
+        mod = codegen.load(
+            codegen.generate(network), name=f"symbp_check_{network.name}"
+        )
         reports += [
             check_module(mod, x, y, p, point=label, kinks_from=derivation)
             for label, x, y, p in points(network, count, seed)

@@ -31,14 +31,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="symbp", description="Derive, typeset and generate backpropagation.")
+    parser = _Parser(
+        prog="symbp", description="Derive, typeset and generate backpropagation."
+    )
     parser.add_argument("--version", action="version", version=f"symbp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("derive", help="the chain rule for every parameter, with the example's numbers")
+    p = sub.add_parser(
+        "derive", help="the chain rule for every parameter, with the example's numbers"
+    )
     p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
     p.add_argument("--format", choices=list(FORMATS), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of standard output",
+    )
     p.add_argument("--pdf", metavar="FILE", help="compile the LaTeX document to FILE")
     p.add_argument(
         "--param",
@@ -47,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         help="only this parameter: an entry such as 'W1[0][1]' or a whole array such as 'b2' "
         "(repeatable)",
     )
-    p.add_argument("--expanded", action="store_true", help="also write each gradient in x, y, w, b alone (small networks)")
+    p.add_argument(
+        "--expanded",
+        action="store_true",
+        help="also write each gradient in x, y, w, b alone (small networks)",
+    )
     p.add_argument(
         "--graph",
         action="store_true",
@@ -55,14 +68,23 @@ def _parser() -> argparse.ArgumentParser:
         "LaTeX and --pdf, an SVG for Markdown, written beside -o FILE as "
         "FILE-graph.pdf or .svg",
     )
-    p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite files symbp did not generate"
+    )
     p.set_defaults(run=_derive)
 
     p = sub.add_parser("generate", help="a standalone NumPy training module")
     p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of standard output",
+    )
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    p.add_argument("--force", action="store_true", help="overwrite files symbp did not generate")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite files symbp did not generate"
+    )
     p.set_defaults(run=_generate)
 
     p = sub.add_parser(
@@ -101,9 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_graph)
 
-    p = sub.add_parser("check", help="finite differences against the derivation and the generated module")
+    p = sub.add_parser(
+        "check",
+        help="finite differences against the derivation and the generated module",
+    )
     p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
-    p.add_argument("--points", type=int, default=3, help="random points when the spec has no [example]")
+    p.add_argument(
+        "--points",
+        type=int,
+        default=3,
+        help="random points when the spec has no [example]",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_check)
 
@@ -131,15 +161,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("spec", help="a spec file (TOML) or the name of a built-in example")
     p.add_argument(
-        "--data", metavar="FILE", required=True,
+        "--data",
+        metavar="FILE",
+        required=True,
         help="a CSV with a header row, or an .npz with arrays X and Y",
     )
     p.add_argument(
-        "--target", metavar="NAME", nargs="+", action="extend",
+        "--target",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
         help="the CSV's target columns (default: the last ones)",
     )
     p.add_argument(
-        "--test-fraction", metavar="F", type=float, default=0.2,
+        "--test-fraction",
+        metavar="F",
+        type=float,
+        default=0.2,
         help="share of the rows held out (default 0.2)",
     )
     spec_value = "(default: the spec's [train] value)"
@@ -148,11 +186,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", metavar="A", type=float, help=spec_value)
     p.add_argument("--batch-size", metavar="B", type=int, help=spec_value)
     p.add_argument(
-        "--seed", metavar="S", type=int, default=0,
+        "--seed",
+        metavar="S",
+        type=int,
+        default=0,
         help="decides the split, the initial weights and the shuffles (default 0)",
     )
     p.add_argument(
-        "--standardize", action="store_true",
+        "--standardize",
+        action="store_true",
         help="scale each input to mean 0, std 1 (training rows' statistics, saved)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="save the parameters (.npz)")
@@ -180,7 +222,9 @@ def _select(derivation, selectors: list[str] | None, source: str):
     chosen = []
     for sel in selectors:
         wanted = sel.replace(" ", "").replace(",", "][")
-        found = [g for g in derivation.gradients if g.ref == wanted or g.param == wanted]
+        found = [
+            g for g in derivation.gradients if g.ref == wanted or g.param == wanted
+        ]
         if not found:
             names = ", ".join(derivation.network.param_shapes())
             raise SpecError(
@@ -417,7 +461,9 @@ def _generate(args) -> int:
 
 def _check(args) -> int:
     if args.points < 1:
-        raise SpecError("expected at least 1 point", source="symbp check", key="--points")
+        raise SpecError(
+            "expected at least 1 point", source="symbp check", key="--points"
+        )
     net = _network(args.spec)
     from .check import check
     from .render.checks import render
@@ -431,8 +477,12 @@ def _exercise(args) -> int:
     from . import exercise
 
     opts = exercise.options(
-        args.seed, sizes=args.sizes, activation=args.activation, loss=args.loss,
-        bias=args.bias, samples=args.samples,
+        args.seed,
+        sizes=args.sizes,
+        activation=args.activation,
+        loss=args.loss,
+        bias=args.bias,
+        samples=args.samples,
     )
     exercise.check_folder(args.output, force=args.force)
     made = exercise.make(opts)
@@ -455,8 +505,12 @@ def _train(args) -> int:
     for target in targets:
         output.check(target, force=args.force)
     chosen = train.settings(
-        net, epochs=args.epochs, learning_rate=args.learning_rate,
-        batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
+        net,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        seed=args.seed,
         standardize=args.standardize,
     )
     dataset = data.load(args.data, net, targets=args.target)
@@ -547,7 +601,9 @@ def _examples(args) -> int:
         return 0
     for name in example_names():
         net = example(name)
-        sizes = "-".join(str(n) for n in [net.inputs, *(lay.units for lay in net.layers)])
+        sizes = "-".join(
+            str(n) for n in [net.inputs, *(lay.units for lay in net.layers)]
+        )
         first = example_text(name).splitlines()[0].lstrip("# ")
         extra = "worked example" if net.example is not None else "no example numbers"
         print(f"{name:<10} {sizes:<10} {net.loss.name:<14} {extra:<20} {first}")

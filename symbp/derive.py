@@ -163,7 +163,9 @@ class Derivation:
                 expr = _tidy(total)
                 self._adjoint[symbol] = expr
                 delta = naming.delta(node.layer, node.index[0])
-                self.signals.append(Signal(node.layer, node.index[0], delta, symbol, tuple(terms), expr))
+                self.signals.append(
+                    Signal(node.layer, node.index[0], delta, symbol, tuple(terms), expr)
+                )
             else:
                 self._adjoint[symbol] = total
 
@@ -174,7 +176,9 @@ class Derivation:
             for index, symbol in entries:
                 count = counts[symbol]
                 paths = tuple(self._paths(symbol)) if count <= MAX_PATHS else ()
-                result.append(Gradient(name, index, symbol, paths, count, self._adjoint[symbol]))
+                result.append(
+                    Gradient(name, index, symbol, paths, count, self._adjoint[symbol])
+                )
         return result
 
     def _path_counts(self) -> dict[sp.Symbol, int]:
@@ -275,7 +279,11 @@ class Derivation:
         """
         from .numeric import evaluate
 
-        rate = learning_rate if learning_rate is not None else self.network.train.learning_rate
+        rate = (
+            learning_rate
+            if learning_rate is not None
+            else self.network.train.learning_rate
+        )
         x, y = np.asarray(x, float), np.asarray(y, float)
         return evaluate(self, x, y, params, rate, adjoints=adjoints)
 
@@ -304,7 +312,9 @@ class Derivation:
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
     """A shorter equal form of a δ where cancelling finds one (e.g. bce with σ)."""
-    if not expr.free_symbols or any(s.name.startswith("delta") for s in expr.free_symbols):
+    if not expr.free_symbols or any(
+        s.name.startswith("delta") for s in expr.free_symbols
+    ):
         return expr
     acts = sorted((s for s in expr.free_symbols if s.name.startswith("a")), key=str)
     candidates = [expr, sp.factor(sp.cancel(expr)), sp.collect(sp.expand(expr), acts)]
@@ -323,6 +333,8 @@ def _softmax_derivative(graph: Graph, node, wrt: sp.Symbol) -> sp.Expr:
     total = sp.Function("T")(*zs)
     k = node.index[0]
     d = sp.diff(sp.exp(zs[k]) / total, wrt)
-    d = d.subs(sp.Derivative(total, wrt), sp.diff(sp.Add(*(sp.exp(u) for u in zs)), wrt))
+    d = d.subs(
+        sp.Derivative(total, wrt), sp.diff(sp.Add(*(sp.exp(u) for u in zs)), wrt)
+    )
     d = sp.cancel(d.subs({sp.exp(u): a * total for u, a in zip(zs, acts)}))
     return sp.simplify(sp.factor(d))

@@ -24,7 +24,9 @@ class SymbpError(Exception):
         The dotted key inside the source, for example ``layers[1].activation``.
     """
 
-    def __init__(self, message: str, *, source: str | None = None, key: str | None = None):
+    def __init__(
+        self, message: str, *, source: str | None = None, key: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.source = source

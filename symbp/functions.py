@@ -102,7 +102,9 @@ class Loss:
 
     def sample_loss(self, outputs: list[sp.Expr], targets: list[sp.Expr]) -> sp.Expr:
         """The loss of one sample, as the definition reduces over its outputs."""
-        total = sp.Add(*(self.expr.subs({YHAT: o, Y: t}) for o, t in zip(outputs, targets)))
+        total = sp.Add(
+            *(self.expr.subs({YHAT: o, Y: t}) for o, t in zip(outputs, targets))
+        )
         return total / len(outputs) if self.over_outputs == "mean" else total
 
     @cached_property
@@ -190,8 +192,16 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\operatorname{lrelu}",
             init="he",
         ),
-        Activation("softplus", sp.log(1 + sp.exp(Z)), "softplus", r"\operatorname{softplus}", init="he"),
-        Activation("silu", Z * formula.sigmoid(Z), "silu", r"\operatorname{silu}", init="he"),
+        Activation(
+            "softplus",
+            sp.log(1 + sp.exp(Z)),
+            "softplus",
+            r"\operatorname{softplus}",
+            init="he",
+        ),
+        Activation(
+            "silu", Z * formula.sigmoid(Z), "silu", r"\operatorname{silu}", init="he"
+        ),
         Activation("softmax", None, "softmax", r"\operatorname{softmax}"),
     )
 }
@@ -199,8 +209,20 @@ ACTIVATIONS: dict[str, Activation] = {
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("half_sse", (Y - YHAT) ** 2 / 2, "sum", "½ Σₖ (yₖ − ŷₖ)²", r"\frac{1}{2}\sum_k (y_k - \hat y_k)^2"),
-        Loss("mse", (Y - YHAT) ** 2, "mean", "(1/K) Σₖ (yₖ − ŷₖ)²", r"\frac{1}{K}\sum_k (y_k - \hat y_k)^2"),
+        Loss(
+            "half_sse",
+            (Y - YHAT) ** 2 / 2,
+            "sum",
+            "½ Σₖ (yₖ − ŷₖ)²",
+            r"\frac{1}{2}\sum_k (y_k - \hat y_k)^2",
+        ),
+        Loss(
+            "mse",
+            (Y - YHAT) ** 2,
+            "mean",
+            "(1/K) Σₖ (yₖ − ŷₖ)²",
+            r"\frac{1}{K}\sum_k (y_k - \hat y_k)^2",
+        ),
         Loss(
             "bce",
             -(Y * sp.log(YHAT) + (1 - Y) * sp.log(1 - YHAT)),
@@ -221,7 +243,9 @@ LOSSES: dict[str, Loss] = {
 }
 
 
-def activation(value: object, *, source: str | None = None, key: str | None = None) -> Activation:
+def activation(
+    value: object, *, source: str | None = None, key: str | None = None
+) -> Activation:
     """Resolve a spec's ``activation`` value: a built-in name or a formula in ``z``.
 
     >>> activation("tanh").name
@@ -246,14 +270,21 @@ def activation(value: object, *, source: str | None = None, key: str | None = No
         if name in ACTIVATIONS:
             return ACTIVATIONS[name]
         raise SpecError(
-            f"unknown activation '{name}'" + suggest(name, ACTIVATIONS)
-            + ("" if suggest(name, ACTIVATIONS) else "; built-ins: " + ", ".join(ACTIVATIONS)),
+            f"unknown activation '{name}'"
+            + suggest(name, ACTIVATIONS)
+            + (
+                ""
+                if suggest(name, ACTIVATIONS)
+                else "; built-ins: " + ", ".join(ACTIVATIONS)
+            ),
             source=source,
             key=key,
         )
     expr = formula.parse(name, {"z": Z}, source=source, key=key)
     if not expr.has(Z):
-        raise SpecError(f"activation formula {name!r} does not use z", source=source, key=key)
+        raise SpecError(
+            f"activation formula {name!r} does not use z", source=source, key=key
+        )
     return Activation(name, expr, name, "", builtin=False, source_text=name)
 
 
@@ -274,11 +305,17 @@ def loss(
     if isinstance(name, Loss):
         return name
     if (name is None) == (formula_text is None):
-        raise SpecError("give exactly one of 'name' and 'formula'", source=source, key=key)
+        raise SpecError(
+            "give exactly one of 'name' and 'formula'", source=source, key=key
+        )
     if name is not None:
         where = f"{key}.name" if key else "name"
         if not isinstance(name, str):
-            raise SpecError(f"expected a loss name, not {type(name).__name__}", source=source, key=where)
+            raise SpecError(
+                f"expected a loss name, not {type(name).__name__}",
+                source=source,
+                key=where,
+            )
         if name not in LOSSES:
             hint = suggest(name, LOSSES) or "; built-ins: " + ", ".join(LOSSES)
             raise SpecError(f"unknown loss '{name}'" + hint, source=source, key=where)
@@ -286,6 +323,8 @@ def loss(
     where = f"{key}.formula" if key else "formula"
     expr = formula.parse(formula_text, {"yhat": YHAT, "y": Y}, source=source, key=where)
     if not expr.has(YHAT):
-        raise SpecError(f"loss formula {formula_text!r} does not use yhat", source=source, key=where)
+        raise SpecError(
+            f"loss formula {formula_text!r} does not use yhat", source=source, key=where
+        )
     text = str(formula_text)
     return Loss(text, expr, "sum", text, "", builtin=False, source_text=text)

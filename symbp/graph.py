@@ -85,8 +85,13 @@ class Graph:
         self.nodes: dict[sp.Symbol, Node] = {}
         self.children: dict[sp.Symbol, list[sp.Symbol]] = {}
         self.params: dict[str, list[tuple[tuple[int, ...], sp.Symbol]]] = {}
-        self.inputs = [self._leaf(naming.x(i), "input", 0, (i,)) for i in range(network.inputs)]
-        self.targets = [self._leaf(naming.y(k), "target", None, (k,)) for k in range(network.outputs)]
+        self.inputs = [
+            self._leaf(naming.x(i), "input", 0, (i,)) for i in range(network.inputs)
+        ]
+        self.targets = [
+            self._leaf(naming.y(k), "target", None, (k,))
+            for k in range(network.outputs)
+        ]
         self.pre: dict[int, list[sp.Symbol]] = {}
         self.act: dict[int, list[sp.Symbol]] = {0: self.inputs}
         for layer in network.layers:
@@ -99,13 +104,17 @@ class Graph:
             for o, t in zip(outputs, self.targets)
             for kink in network.loss.kinks
         )
-        self._add(Node(self.loss, "loss", None, (), expr, (*outputs, *self.targets), kinks))
+        self._add(
+            Node(self.loss, "loss", None, (), expr, (*outputs, *self.targets), kinks)
+        )
 
     @property
     def outputs(self) -> list[sp.Symbol]:
         return self.act[len(self.network.layers)]
 
-    def _leaf(self, symbol: sp.Symbol, kind: str, layer: int | None, index: tuple[int, ...]) -> sp.Symbol:
+    def _leaf(
+        self, symbol: sp.Symbol, kind: str, layer: int | None, index: tuple[int, ...]
+    ) -> sp.Symbol:
         self._add(Node(symbol, kind, layer, index))
         return symbol
 
@@ -117,14 +126,19 @@ class Graph:
 
     def _layer(self, layer) -> None:
         l, below = layer.index, self.act[layer.index - 1]
-        weights = [[naming.w(l, i, j) for j in range(layer.units)] for i in range(layer.fan_in)]
+        weights = [
+            [naming.w(l, i, j) for j in range(layer.units)] for i in range(layer.fan_in)
+        ]
         self.params[layer.weight] = []
         for i, row in enumerate(weights):
             for j, sym in enumerate(row):
-                self.params[layer.weight].append(((i, j), self._leaf(sym, "weight", l, (i, j))))
+                self.params[layer.weight].append(
+                    ((i, j), self._leaf(sym, "weight", l, (i, j)))
+                )
         if layer.bias:
             self.params[layer.bias_name] = [
-                ((j,), self._leaf(naming.b(l, j), "bias", l, (j,))) for j in range(layer.units)
+                ((j,), self._leaf(naming.b(l, j), "bias", l, (j,)))
+                for j in range(layer.units)
             ]
 
         # The pre-activations: z_j = Σ_i a_i w_ij (+ b_j).

@@ -256,13 +256,17 @@ def evaluate(
 
     gradients = {name: np.zeros(shape) for name, shape in net.param_shapes().items()}
     for g in derivation.gradients:
-        per = np.broadcast_to(np.asarray(out[f"grad_{g.symbol.name}"], float), (samples,))
+        per = np.broadcast_to(
+            np.asarray(out[f"grad_{g.symbol.name}"], float), (samples,)
+        )
         gradients[g.param][g.index] = reduce(per)
     updated = {name: params[name] - rate * gradients[name] for name in params}
 
     # Every per-sample node (x, y, z, a, L) and every δ, one value per sample.
     graph = derivation.graph
-    per_sample_symbols = [s for s, n in graph.nodes.items() if n.kind not in ("weight", "bias")]
+    per_sample_symbols = [
+        s for s, n in graph.nodes.items() if n.kind not in ("weight", "bias")
+    ]
     values = {
         sym: np.broadcast_to(np.asarray(out[sym.name], float), (samples,)).copy()
         for sym in [*per_sample_symbols, *(s.symbol for s in derivation.signals)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,14 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 #: :mod:`symbp.functions`; the names are here so that a spec is validated
 #: before SymPy is imported (a test keeps the two lists the same).
 ACTIVATION_NAMES = (
-    "identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "silu", "softmax"
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "silu",
+    "softmax",
 )
 LOSS_NAMES = ("half_sse", "mse", "bce", "cross_entropy")
 #: The output activation a built-in loss needs (it does not apply it itself).
@@ -158,7 +165,9 @@ class Network:
         self.train = _train(train, source)
         shapes = _shapes(plan)
         if example is not None:
-            example = _example(self.inputs, plan[-1].units, shapes, self.train, example, source)
+            example = _example(
+                self.inputs, plan[-1].units, shapes, self.train, example, source
+            )
         self.example = example
 
         from . import functions
@@ -176,7 +185,9 @@ class Network:
         self.loss = functions.loss(*loss_plan.args, source=source, key="loss")
 
     def __repr__(self) -> str:
-        sizes = "-".join(str(n) for n in [self.inputs, *(lay.units for lay in self.layers)])
+        sizes = "-".join(
+            str(n) for n in [self.inputs, *(lay.units for lay in self.layers)]
+        )
         return f"<Network {self.name!r} {sizes} loss={self.loss.name}>"
 
     @property
@@ -202,7 +213,9 @@ class Network:
                 params[layer.bias_name] = rng.normal(0.0, 0.1 * scale, layer.units)
         return params
 
-    def random_data(self, samples: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def random_data(
+        self, samples: int = 4, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Random inputs and targets that suit the loss (probabilities for bce, …)."""
         rng = np.random.default_rng(seed)
         x = rng.normal(0.0, 1.0, (samples, self.inputs))
@@ -222,7 +235,9 @@ def _name(value: object, source: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SpecError("expected a non-empty string", source=source, key="name")
     if len(value) > MAX_NAME:
-        raise SpecError(f"name is longer than {MAX_NAME} characters", source=source, key="name")
+        raise SpecError(
+            f"name is longer than {MAX_NAME} characters", source=source, key="name"
+        )
     if not _NAME.fullmatch(value):
         odd = next(ch for ch in value if not _NAME.fullmatch("a" + ch))
         raise SpecError(
@@ -245,11 +260,19 @@ def plain_name(text: str) -> str:
     return text if text and _NAME.fullmatch(text) else "network"
 
 
-def _count(value: object, source: str, key: str, *, low: int = 1, high: int = MAX_UNITS) -> int:
+def _count(
+    value: object, source: str, key: str, *, low: int = 1, high: int = MAX_UNITS
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"expected a whole number, not {value!r}", source=source, key=key)
+        raise SpecError(
+            f"expected a whole number, not {value!r}", source=source, key=key
+        )
     if not low <= value <= high:
-        raise SpecError(f"expected a number from {low} to {high}, not {value}", source=source, key=key)
+        raise SpecError(
+            f"expected a number from {low} to {high}, not {value}",
+            source=source,
+            key=key,
+        )
     return value
 
 
@@ -307,11 +330,15 @@ def _activation_name(value: object, source: str, key: str) -> str:
     if name.isidentifier():
         if name in ACTIVATION_NAMES:
             return name
-        hint = suggest(name, ACTIVATION_NAMES) or "; built-ins: " + ", ".join(ACTIVATION_NAMES)
+        hint = suggest(name, ACTIVATION_NAMES) or "; built-ins: " + ", ".join(
+            ACTIVATION_NAMES
+        )
         raise SpecError(f"unknown activation '{name}'" + hint, source=source, key=key)
     _, used = formula.check(name, ("z",), source=source, key=key)
     if "z" not in used:
-        raise SpecError(f"activation formula {name!r} does not use z", source=source, key=key)
+        raise SpecError(
+            f"activation formula {name!r} does not use z", source=source, key=key
+        )
     return name
 
 
@@ -319,7 +346,9 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[_LayerPlan, ...]:
     if not isinstance(layers, (list, tuple)) or not layers:
         raise SpecError("expected at least one layer", source=source, key="layers")
     if len(layers) > MAX_LAYERS:
-        raise SpecError(f"at most {MAX_LAYERS} layers are supported", source=source, key="layers")
+        raise SpecError(
+            f"at most {MAX_LAYERS} layers are supported", source=source, key="layers"
+        )
     result, fan_in = [], inputs
     for i, dense in enumerate(layers):
         key = f"layers[{i}]"
@@ -328,7 +357,11 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[_LayerPlan, ...]:
         units = _count(dense.units, source, f"{key}.units")
         act = _activation_name(dense.activation, source, f"{key}.activation")
         if not isinstance(dense.bias, bool):
-            raise SpecError(f"expected true or false, not {dense.bias!r}", source=source, key=f"{key}.bias")
+            raise SpecError(
+                f"expected true or false, not {dense.bias!r}",
+                source=source,
+                key=f"{key}.bias",
+            )
         if act == "softmax":
             if i != len(layers) - 1:
                 raise SpecError(
@@ -337,9 +370,19 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[_LayerPlan, ...]:
                     key=f"{key}.activation",
                 )
             if units < 2:
-                raise SpecError("softmax needs at least 2 units", source=source, key=f"{key}.units")
+                raise SpecError(
+                    "softmax needs at least 2 units", source=source, key=f"{key}.units"
+                )
         result.append(
-            _LayerPlan(i + 1, fan_in, units, dense.activation, act, dense.bias, f"{key}.activation")
+            _LayerPlan(
+                i + 1,
+                fan_in,
+                units,
+                dense.activation,
+                act,
+                dense.bias,
+                f"{key}.activation",
+            )
         )
         fan_in = units
     return tuple(result)
@@ -360,31 +403,47 @@ def _loss(value: object, reduction: str, source: str) -> tuple[_LossPlan, str]:
         raise SpecError("expected a loss name or a table", source=source, key="loss")
     if not hasattr(value, "sample_loss"):
         if (name is None) == (text is None):
-            raise SpecError("give exactly one of 'name' and 'formula'", source=source, key="loss")
+            raise SpecError(
+                "give exactly one of 'name' and 'formula'", source=source, key="loss"
+            )
         if name is not None:
             if not isinstance(name, str):
                 raise SpecError(
-                    f"expected a loss name, not {type(name).__name__}", source=source, key="loss.name"
+                    f"expected a loss name, not {type(name).__name__}",
+                    source=source,
+                    key="loss.name",
                 )
             if name not in LOSS_NAMES:
-                hint = suggest(name, LOSS_NAMES) or "; built-ins: " + ", ".join(LOSS_NAMES)
-                raise SpecError(f"unknown loss '{name}'" + hint, source=source, key="loss.name")
+                hint = suggest(name, LOSS_NAMES) or "; built-ins: " + ", ".join(
+                    LOSS_NAMES
+                )
+                raise SpecError(
+                    f"unknown loss '{name}'" + hint, source=source, key="loss.name"
+                )
             plan = _LossPlan((name, None), name, LOSS_NEEDS.get(name))
         else:
-            _, used = formula.check(text, ("yhat", "y"), source=source, key="loss.formula")
+            _, used = formula.check(
+                text, ("yhat", "y"), source=source, key="loss.formula"
+            )
             if "yhat" not in used:
                 raise SpecError(
-                    f"loss formula {text!r} does not use yhat", source=source, key="loss.formula"
+                    f"loss formula {text!r} does not use yhat",
+                    source=source,
+                    key="loss.formula",
                 )
             plan = _LossPlan((None, text), text, None)
     if reduction not in REDUCTIONS:
         raise SpecError(
-            f"expected 'mean' or 'sum', not {reduction!r}", source=source, key="loss.reduction"
+            f"expected 'mean' or 'sum', not {reduction!r}",
+            source=source,
+            key="loss.reduction",
         )
     return plan, reduction
 
 
-def _check_pairing(layers: tuple[_LayerPlan, ...], loss: _LossPlan, source: str) -> None:
+def _check_pairing(
+    layers: tuple[_LayerPlan, ...], loss: _LossPlan, source: str
+) -> None:
     out = layers[-1].activation_name
     if loss.needs and out != loss.needs:
         raise SpecError(
@@ -406,16 +465,28 @@ def _train(value: object, source: str) -> Train:
     opt = value.get("optimizer", Train.optimizer)
     if opt not in OPTIMIZERS:
         raise SpecError(
-            f"unknown optimizer {opt!r}" + suggest(str(opt), OPTIMIZERS)
+            f"unknown optimizer {opt!r}"
+            + suggest(str(opt), OPTIMIZERS)
             + f"; choose one of {', '.join(OPTIMIZERS)}",
             source=source,
             key="train.optimizer",
         )
     return Train(
         optimizer=opt,
-        learning_rate=_rate(value.get("learning_rate", Train.learning_rate), source, "train.learning_rate"),
-        epochs=_count(value.get("epochs", Train.epochs), source, "train.epochs", high=10**7),
-        batch_size=_count(value.get("batch_size", Train.batch_size), source, "train.batch_size", high=10**7),
+        learning_rate=_rate(
+            value.get("learning_rate", Train.learning_rate),
+            source,
+            "train.learning_rate",
+        ),
+        epochs=_count(
+            value.get("epochs", Train.epochs), source, "train.epochs", high=10**7
+        ),
+        batch_size=_count(
+            value.get("batch_size", Train.batch_size),
+            source,
+            "train.batch_size",
+            high=10**7,
+        ),
     )
 
 
@@ -423,17 +494,24 @@ def _rate(value: object, source: str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(f"expected a number, not {value!r}", source=source, key=key)
     if not math.isfinite(value) or value <= 0:
-        raise SpecError(f"expected a positive finite number, not {value}", source=source, key=key)
+        raise SpecError(
+            f"expected a positive finite number, not {value}", source=source, key=key
+        )
     return float(value)
 
 
-def _array(value: object, shape: tuple[int, ...], source: str, key: str, *, rows: bool) -> np.ndarray:
+def _array(
+    value: object, shape: tuple[int, ...], source: str, key: str, *, rows: bool
+) -> np.ndarray:
     """A finite float array of the expected shape; ``rows`` accepts a flat single row."""
+
     def bad(what: str) -> SpecError:
         return SpecError(what, source=source, key=key)
 
     if not isinstance(value, list):
-        raise bad(f"expected an array of shape {_shape_text(shape)}, not {type(value).__name__}")
+        raise bad(
+            f"expected an array of shape {_shape_text(shape)}, not {type(value).__name__}"
+        )
     if rows and value and not isinstance(value[0], list):
         value = [value]
     try:
@@ -455,7 +533,12 @@ def _array(value: object, shape: tuple[int, ...], source: str, key: str, *, rows
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join("N" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("N" if s == -1 else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def _example(
@@ -467,17 +550,28 @@ def _example(
     _unknown_keys(value, allowed, source, "example")
     for key in ("x", "y", *shapes):
         if key not in value:
-            raise SpecError(f"missing '{key}': an example gives x, y and every parameter", source=source, key="example")
+            raise SpecError(
+                f"missing '{key}': an example gives x, y and every parameter",
+                source=source,
+                key="example",
+            )
     x = _array(value["x"], (-1, inputs), source, "example.x", rows=True)
     y = _array(value["y"], (-1, outputs), source, "example.y", rows=True)
     if len(x) != len(y):
-        raise SpecError(f"x has {len(x)} rows but y has {len(y)}", source=source, key="example.y")
-    params = {name: _array(value[name], shape, source, f"example.{name}", rows=False) for name, shape in shapes.items()}
+        raise SpecError(
+            f"x has {len(x)} rows but y has {len(y)}", source=source, key="example.y"
+        )
+    params = {
+        name: _array(value[name], shape, source, f"example.{name}", rows=False)
+        for name, shape in shapes.items()
+    }
     rate = value.get("learning_rate", train.learning_rate)
     return Example(x, y, params, _rate(rate, source, "example.learning_rate"))
 
 
-def _unknown_keys(table: dict, allowed: tuple[str, ...], source: str, where: str) -> None:
+def _unknown_keys(
+    table: dict, allowed: tuple[str, ...], source: str, where: str
+) -> None:
     for key in table:
         if key not in allowed:
             place = f"{where}.{key}" if where else key
@@ -489,27 +583,47 @@ def from_dict(data: dict, source: str = "<api>") -> Network:
     """Build a network from the parsed contents of a spec file."""
     _unknown_keys(data, _TOP_KEYS, source, "")
     if "inputs" not in data:
-        raise SpecError("missing key: the number of inputs", source=source, key="inputs")
+        raise SpecError(
+            "missing key: the number of inputs", source=source, key="inputs"
+        )
     if "layers" not in data:
-        raise SpecError("missing [[layers]]: a network needs at least one", source=source, key="layers")
+        raise SpecError(
+            "missing [[layers]]: a network needs at least one",
+            source=source,
+            key="layers",
+        )
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list) or not raw_layers:
-        raise SpecError("expected one or more [[layers]] tables", source=source, key="layers")
+        raise SpecError(
+            "expected one or more [[layers]] tables", source=source, key="layers"
+        )
     layers = []
     for i, table in enumerate(raw_layers):
         if not isinstance(table, dict):
             raise SpecError("expected a table", source=source, key=f"layers[{i}]")
         _unknown_keys(table, _LAYER_KEYS, source, f"layers[{i}]")
         if "units" not in table:
-            raise SpecError("missing key 'units'", source=source, key=f"layers[{i}].units")
-        layers.append(Dense(table["units"], table.get("activation", "sigmoid"), table.get("bias", True)))
+            raise SpecError(
+                "missing key 'units'", source=source, key=f"layers[{i}].units"
+            )
+        layers.append(
+            Dense(
+                table["units"],
+                table.get("activation", "sigmoid"),
+                table.get("bias", True),
+            )
+        )
     if "loss" not in data:
-        raise SpecError("missing [loss]: give name or formula", source=source, key="loss")
+        raise SpecError(
+            "missing [loss]: give name or formula", source=source, key="loss"
+        )
     return Network(
         data["inputs"],
         layers,
         data["loss"],
-        name=data.get("name", plain_name(Path(source).stem) if source != "<api>" else "network"),
+        name=data.get(
+            "name", plain_name(Path(source).stem) if source != "<api>" else "network"
+        ),
         train=data.get("train"),
         example=data.get("example"),
         source=source,
@@ -551,7 +665,9 @@ def loads(text: bytes | str, source: str = "<string>") -> Network:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise SpecError("not UTF-8 text; a spec is a TOML file", source=source) from None
+            raise SpecError(
+                "not UTF-8 text; a spec is a TOML file", source=source
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,11 +13,10 @@ import pytest
 from symbp import cli, latex, output
 from symbp.check import check_derivation
 from symbp.derive import Derivation
-from symbp.errors import ToolMissingError
+from symbp.errors import SpecError, ToolMissingError
 from symbp.render import json as json_render
 from symbp.render import latex as latex_render
 from symbp.render.texmath import _ESCAPES, escape
-from symbp.errors import SpecError
 from symbp.spec import Dense, Network, example, example_names, loads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,7 +327,9 @@ def test_layer_form_document_for_a_network_too_large_for_scalars(tmp_path, capsy
 def test_text_output_of_a_network_too_large_for_scalars_is_refused(tmp_path, capsys):
     # --pdf alone gives the layer-form PDF; text to a file has no layer form.
     target = tmp_path / "digits.txt"
-    code = cli.main(["derive", "digits", "--pdf", str(tmp_path / "d.pdf"), "-o", str(target)])
+    code = cli.main(
+        ["derive", "digits", "--pdf", str(tmp_path / "d.pdf"), "-o", str(target)]
+    )
     assert code == 2
     assert "use the layer form" in capsys.readouterr().err
     assert not target.exists()

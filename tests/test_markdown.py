@@ -10,9 +10,9 @@ import pytest
 
 from symbp import cli, output
 from symbp.derive import Derivation
+from symbp.errors import SpecError
 from symbp.render import json as json_render
 from symbp.render import markdown
-from symbp.errors import SpecError
 from symbp.spec import Dense, Network, example, example_names
 
 GENERATED = Path(__file__).resolve().parents[1] / "generated"

@@ -18,7 +18,9 @@ def render(result: CheckResult) -> str:
     failed = 0
     for report in result.reports:
         lines += ["", f"{report.target} at {report.point} (L = {report.loss:.6g})"]
-        lines.append(f"  {'param':<8}{'entries':>8}{'max rel error':>15}{'max abs error':>15}  {'band':<28}{'near kink':>10}  verdict")
+        lines.append(
+            f"  {'param':<8}{'entries':>8}{'max rel error':>15}{'max abs error':>15}  {'band':<28}{'near kink':>10}  verdict"
+        )
         for p in report.params:
             verdict = "pass" if p.passed else "FAIL"
             failed += not p.passed
@@ -28,10 +30,14 @@ def render(result: CheckResult) -> str:
             )
             for e in p.judged:
                 if not e.passed:
-                    lines.append(f"    {e.ref}: analytic {e.analytic:.10g}, numeric {e.numeric:.10g}")
+                    lines.append(
+                        f"    {e.ref}: analytic {e.analytic:.10g}, numeric {e.numeric:.10g}"
+                    )
     lines.append("")
     if failed:
-        lines.append(f"FAILED: {failed} parameter check(s) disagree with finite differences")
+        lines.append(
+            f"FAILED: {failed} parameter check(s) disagree with finite differences"
+        )
     else:
         kinks = sum(p.kinks for r in result.reports for p in r.params)
         note = f" ({kinks} entries near a kink not judged)" if kinks else ""

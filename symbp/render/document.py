@@ -400,7 +400,6 @@ def graph_caption(form: str, numbers=None) -> str:
     return text
 
 
-
 def build(derivation, numbers=None, *, only=None, figure=None) -> Document:
     """The document of a derivation: every section, or one parameter's (``only``).
 

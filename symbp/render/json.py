@@ -19,7 +19,11 @@ from .printing import unicode
 
 
 def _expr(expr: sp.Expr) -> dict[str, str]:
-    return {"sympy": sp.sstr(expr), "text": unicode(expr), "latex": sp.latex(expr, symbol_names=_latex_names(expr))}
+    return {
+        "sympy": sp.sstr(expr),
+        "text": unicode(expr),
+        "latex": sp.latex(expr, symbol_names=_latex_names(expr)),
+    }
 
 
 def _latex_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
@@ -40,7 +44,11 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
         "network": {
             "inputs": net.inputs,
             "layers": [
-                {"units": lay.units, "activation": lay.activation.name, "bias": lay.bias}
+                {
+                    "units": lay.units,
+                    "activation": lay.activation.name,
+                    "bias": lay.bias,
+                }
                 for lay in net.layers
             ],
             "loss": net.loss.name,
@@ -71,7 +79,10 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
                 "symbol": g.symbol.name,
                 "path_count": g.path_count,
                 "paths": [
-                    [{"node": f.node.name, "wrt": f.wrt.name, "local": _expr(f.expr)} for f in p.factors]
+                    [
+                        {"node": f.node.name, "wrt": f.wrt.name, "local": _expr(f.expr)}
+                        for f in p.factors
+                    ]
                     for p in g.paths
                 ],
                 "expr": _expr(g.expr),
@@ -95,7 +106,13 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
             },
             "deltas": {
                 f"delta{lay.index}": _floats(
-                    np.stack([numbers.values[naming.delta(lay.index, j)] for j in range(lay.units)], axis=1)
+                    np.stack(
+                        [
+                            numbers.values[naming.delta(lay.index, j)]
+                            for j in range(lay.units)
+                        ],
+                        axis=1,
+                    )
                 )
                 for lay in net.layers
             },
@@ -109,4 +126,9 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
 
 def render(derivation: Derivation, numbers=None, *, only=None) -> str:
     """The JSON text, indented, with full-precision floats."""
-    return json.dumps(document(derivation, numbers, only=only), indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            document(derivation, numbers, only=only), indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )

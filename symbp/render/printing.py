@@ -31,12 +31,22 @@ class UnicodePrinter(StrPrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.args
         if exp.is_Integer and 2 <= int(exp) <= 9:
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(int(exp)).translate(_SUPERSCRIPT)
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
+                int(exp)
+            ).translate(_SUPERSCRIPT)
         if exp == sp.Rational(1, 2):
             return f"√({self._print(base)})"
         if exp.is_Integer and exp < 0:
-            return f"1/{self._print(sp.Pow(base, -exp))}" if -exp != 1 else f"1/{self.parenthesize(base, PRECEDENCE['Mul'], strict=True)}"
-        return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "^" + self.parenthesize(exp, PRECEDENCE["Pow"], strict=True)
+            return (
+                f"1/{self._print(sp.Pow(base, -exp))}"
+                if -exp != 1
+                else f"1/{self.parenthesize(base, PRECEDENCE['Mul'], strict=True)}"
+            )
+        return (
+            self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            + "^"
+            + self.parenthesize(exp, PRECEDENCE["Pow"], strict=True)
+        )
 
     def _print_exp(self, expr) -> str:
         return f"exp({self._print(expr.args[0])})"

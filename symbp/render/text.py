@@ -20,7 +20,9 @@ def activation_text(derivation: Derivation, layer_index: int, z: sp.Symbol) -> s
     if act.name == "identity":
         return zt
     if act.name == "softmax":
-        return f"softmax(z⁽{layer_index}⁾)ⱼ".translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"softmax(z⁽{layer_index}⁾)ⱼ".translate(
+            str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+        )
     return f"{act.text}({zt})"
 
 
@@ -29,15 +31,22 @@ def describe(derivation: Derivation) -> list[str]:
     net = derivation.network
     sizes = " → ".join(
         [f"{net.inputs} inputs"]
-        + [f"{lay.units} {lay.activation.name if lay.activation.builtin else 'custom'}" for lay in net.layers]
+        + [
+            f"{lay.units} {lay.activation.name if lay.activation.builtin else 'custom'}"
+            for lay in net.layers
+        ]
     )
     loss = net.loss
     loss_text = loss.text if loss.builtin else f"Σₖ {unicode(loss.expr)} (custom)"
     return [
         f"{net.name}: backpropagation, scalar form",
         f"network  {sizes}",
-        f"loss     {loss.name} = {loss_text}   (ŷ = a⁽{len(net.layers)}⁾, batch reduction: {net.reduction})"
-        .replace(f"⁽{len(net.layers)}⁾", "⁽" + str(len(net.layers)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"),
+        f"loss     {loss.name} = {loss_text}   (ŷ = a⁽{len(net.layers)}⁾, batch reduction: {net.reduction})".replace(
+            f"⁽{len(net.layers)}⁾",
+            "⁽"
+            + str(len(net.layers)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+            + "⁾",
+        ),
         "notation w⁽ˡ⁾ᵢⱼ is W<l>[i−1][j−1], the weight from unit i of layer l−1 to unit j of layer l;",
         "         z⁽ˡ⁾ⱼ = Σᵢ a⁽ˡ⁻¹⁾ᵢ w⁽ˡ⁾ᵢⱼ + b⁽ˡ⁾ⱼ,  a⁽ˡ⁾ⱼ = f(z⁽ˡ⁾ⱼ),  a⁽⁰⁾ᵢ = xᵢ,  δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ.",
         f"         L is one sample's loss; batch gradients are the {net.reduction} over samples.",
@@ -50,8 +59,12 @@ def forward(derivation: Derivation) -> list[str]:
     for layer in derivation.network.layers:
         for z, a in zip(graph.pre[layer.index], graph.act[layer.index]):
             lines.append(f"  {naming.unicode(z)} = {unicode(graph.nodes[z].expr)}")
-            lines.append(f"  {naming.unicode(a)} = {activation_text(derivation, layer.index, z)}")
-    lines.append(f"  L = {UnicodePrinter({'order': 'none'}).doprint(graph.nodes[graph.loss].expr)}")
+            lines.append(
+                f"  {naming.unicode(a)} = {activation_text(derivation, layer.index, z)}"
+            )
+    lines.append(
+        f"  L = {UnicodePrinter({'order': 'none'}).doprint(graph.nodes[graph.loss].expr)}"
+    )
     return lines
 
 
@@ -60,9 +73,12 @@ def signal_lines(signal: Signal) -> list[str]:
     name = naming.unicode(signal.symbol)
     pad = " " * (len(name) + 2)
     leibniz = " + ".join(
-        f"{_adjoint_name(child)} · {partial(child, signal.pre)}" for child, _, _ in signal.upstream
+        f"{_adjoint_name(child)} · {partial(child, signal.pre)}"
+        for child, _, _ in signal.upstream
     )
-    written = " + ".join(f"{_grouped(adj)} · {wrap_product(local)}" for _, adj, local in signal.upstream)
+    written = " + ".join(
+        f"{_grouped(adj)} · {wrap_product(local)}" for _, adj, local in signal.upstream
+    )
     product = sp.Add(*(adj * local for _, adj, local in signal.upstream))
     lines = [f"  {name} = {leibniz}", f"  {pad}= {written}"]
     if sp.srepr(signal.expr) != sp.srepr(product):
@@ -89,11 +105,17 @@ def gradient_lines(derivation: Derivation, grad: Gradient) -> list[str]:
         lines.append(f"    {label}")
         for k, path in enumerate(grad.paths):
             lead = "  " if k == 0 else "+ "
-            lines.append("      " + lead + " · ".join(partial(f.node, f.wrt) for f in path.factors))
+            lines.append(
+                "      "
+                + lead
+                + " · ".join(partial(f.node, f.wrt) for f in path.factors)
+            )
         lines.append("    local derivatives")
         for k, path in enumerate(grad.paths):
             lead = "  " if k == 0 else "+ "
-            lines.append("      " + lead + " · ".join(wrap_product(f.expr) for f in path.factors))
+            lines.append(
+                "      " + lead + " · ".join(wrap_product(f.expr) for f in path.factors)
+            )
     else:
         lines.append(f"    {grad.path_count} paths to the loss; summarised through δ")
     lines.append(f"    = {unicode(grad.expr)}")
@@ -108,7 +130,9 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
     """The worked example: forward values, loss, δ, gradients and the step."""
     graph, net = derivation.graph, derivation.network
     samples = len(numbers.x)
-    cols = "".join(f"  sample {s + 1:<6}" for s in range(samples)) if samples > 1 else ""
+    cols = (
+        "".join(f"  sample {s + 1:<6}" for s in range(samples)) if samples > 1 else ""
+    )
     lines = [
         f"Worked example ({samples} sample{'s' if samples > 1 else ''}, learning rate α = {numbers.learning_rate:g})",
         "  Forward values" + (" " * 8 + cols if cols else ""),
@@ -116,7 +140,9 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
 
     def row(symbol: sp.Symbol) -> str:
         vals = numbers.values[symbol]
-        return f"    {naming.unicode(symbol):<12}" + "".join(f"{_fmt(v):>16}" for v in vals)
+        return f"    {naming.unicode(symbol):<12}" + "".join(
+            f"{_fmt(v):>16}" for v in vals
+        )
 
     for sym in [*graph.inputs]:
         lines.append(row(sym))
@@ -126,7 +152,9 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
     for sym in graph.targets:
         lines.append(row(sym))
     lines.append(row(graph.loss))
-    lines.append(f"  Loss ({net.reduction} over {samples} sample{'s' if samples > 1 else ''}) L = {numbers.loss:.6f}")
+    lines.append(
+        f"  Loss ({net.reduction} over {samples} sample{'s' if samples > 1 else ''}) L = {numbers.loss:.6f}"
+    )
     lines.append("  Error signals δ")
     for signal in derivation.signals:
         lines.append(row(signal.symbol))
@@ -140,7 +168,9 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
     return lines
 
 
-def render(derivation: Derivation, numbers=None, *, only: list[Gradient] | None = None) -> str:
+def render(
+    derivation: Derivation, numbers=None, *, only: list[Gradient] | None = None
+) -> str:
     """The whole derivation as terminal text.
 
     Examples
