@@ -12,12 +12,15 @@ import os
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("ci", max_examples=50, derandomize=True, **_COMMON)
-settings.register_profile("dev", max_examples=10, derandomize=True, **_COMMON)
-settings.register_profile("deep", max_examples=500, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+try:  # hypothesis is a test extra; without it only the property tests skip
+    from hypothesis import HealthCheck, settings
+except ImportError:
+    pass
+else:
+    _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("ci", max_examples=50, derandomize=True, **_COMMON)
+    settings.register_profile("dev", max_examples=10, derandomize=True, **_COMMON)
+    settings.register_profile("deep", max_examples=500, **_COMMON)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

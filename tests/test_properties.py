@@ -29,9 +29,13 @@ from functools import cache
 
 import helpers
 import numpy as np
+import pytest
 import sympy as sp
-from hypothesis import given, note
-from hypothesis import strategies as st
+
+pytest.importorskip("hypothesis", reason="hypothesis is in the test extra")
+
+from hypothesis import given, note  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from symbp import layers, rewrite
 from symbp.check import agrees, check, check_derivation, relative_error
