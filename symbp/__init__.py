@@ -8,7 +8,9 @@ The public API (see the README for a tour):
 >>> derivation = symbp.derive(net)
 >>> derivation.gradient("W2[0][0]").expr
 a1_1*delta2_1
->>> numbers = derivation.evaluate([[0.0, 1.0]], [[1.0]], net.random_params(), learning_rate=0.5)
+>>> numbers = derivation.evaluate(
+...     [[0.0, 1.0]], [[1.0]], net.random_params(), learning_rate=0.5
+... )
 >>> round(numbers.loss, 6) > 0
 True
 """
@@ -40,7 +42,10 @@ sys.modules[__name__].__class__ = _Package
 
 
 def derive(network: Network):
-    """The chain-rule derivation of every parameter (:class:`symbp.derive.Derivation`)."""
+    """The chain-rule derivation of every parameter.
+
+    Returns a :class:`symbp.derive.Derivation` of ``network``.
+    """
     from .derive import Derivation
 
     return Derivation(network)

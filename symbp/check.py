@@ -54,7 +54,11 @@ def agrees(analytic: float, numeric: float, loss: float, dtype=np.float64) -> bo
     The tolerances are float64's; for another dtype both are multiplied by
     (ε/ε₆₄)^(2/3).
 
-    >>> agrees(0.25, 0.25 + 1e-12, 1.0), agrees(0.5, 0.25, 1.0), agrees(0.25, -0.25, 1.0)
+    >>> (
+    ...     agrees(0.25, 0.25 + 1e-12, 1.0),
+    ...     agrees(0.5, 0.25, 1.0),
+    ...     agrees(0.25, -0.25, 1.0),
+    ... )
     (True, False, False)
     >>> agrees(0.25, 0.2501, 1.0), agrees(0.25, 0.2501, 1.0, np.float32)
     (False, True)

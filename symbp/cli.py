@@ -53,8 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         "--param",
         action="append",
         metavar="SEL",
-        help="only this parameter: an entry such as 'W1[0][1]' or a whole array such as 'b2' "
-        "(repeatable)",
+        help="only this parameter: an entry such as 'W1[0][1]' or a whole array "
+        "such as 'b2' (repeatable)",
     )
     p.add_argument(
         "--expanded",

@@ -336,5 +336,5 @@ def _softmax_derivative(graph: Graph, node, wrt: sp.Symbol) -> sp.Expr:
     d = d.subs(
         sp.Derivative(total, wrt), sp.diff(sp.Add(*(sp.exp(u) for u in zs)), wrt)
     )
-    d = sp.cancel(d.subs({sp.exp(u): a * total for u, a in zip(zs, acts)}))
+    d = sp.cancel(d.subs({sp.exp(u): a * total for u, a in zip(zs, acts, strict=True)}))
     return sp.simplify(sp.factor(d))

@@ -353,10 +353,11 @@ def parse(
     z/(Abs(z) + 1)
     >>> parse("0.5*(y - yhat)**2", {"y": sp.Symbol("y"), "yhat": sp.Symbol("yhat")})
     (y - yhat)**2/2
-    >>> parse("__import__(z)", {"z": z})
+    >>> parse("__import__(z)", {"z": z})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    symbp.errors.FormulaError: unknown function '__import__'; allowed: abs, exp, log, max, min, sigmoid, sqrt, tanh
+    symbp.errors.FormulaError: unknown function '__import__'; allowed: abs, exp, log,
+        max, min, sigmoid, sqrt, tanh
     """
     tree, _ = check(text, variables.keys(), source=source, key=key)
     return _build(tree, variables)

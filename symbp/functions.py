@@ -71,7 +71,10 @@ class Activation:
 
     @cached_property
     def local_derivative(self) -> sp.Expr:
-        """∂a/∂z as shown in derivations: through ``a`` where possible, else in ``z``."""
+        """∂a/∂z as shown in derivations.
+
+        Written through ``a`` where possible, else in ``z``.
+        """
         out = self.derivative_of_output
         return out if out is not None else self.derivative
 
@@ -103,7 +106,10 @@ class Loss:
     def sample_loss(self, outputs: list[sp.Expr], targets: list[sp.Expr]) -> sp.Expr:
         """The loss of one sample, as the definition reduces over its outputs."""
         total = sp.Add(
-            *(self.expr.subs({YHAT: o, Y: t}) for o, t in zip(outputs, targets))
+            *(
+                self.expr.subs({YHAT: o, Y: t})
+                for o, t in zip(outputs, targets, strict=False)
+            )
         )
         return total / len(outputs) if self.over_outputs == "mean" else total
 
@@ -228,7 +234,10 @@ LOSSES: dict[str, Loss] = {
             -(Y * sp.log(YHAT) + (1 - Y) * sp.log(1 - YHAT)),
             "mean",
             "−(1/K) Σₖ [yₖ ln ŷₖ + (1 − yₖ) ln(1 − ŷₖ)]",
-            r"-\frac{1}{K}\sum_k \left[y_k \ln \hat y_k + (1 - y_k)\ln(1 - \hat y_k)\right]",
+            (
+                r"-\frac{1}{K}\sum_k \left[y_k \ln \hat y_k"
+                r" + (1 - y_k)\ln(1 - \hat y_k)\right]"
+            ),
             requires="sigmoid",
         ),
         Loss(
@@ -261,7 +270,8 @@ def activation(
         return value
     if not isinstance(value, str):
         raise SpecError(
-            f"expected an activation name or formula string, not {type(value).__name__}",
+            "expected an activation name or formula string, "
+            f"not {type(value).__name__}",
             source=source,
             key=key,
         )
@@ -295,7 +305,9 @@ def loss(
     source: str | None = None,
     key: str | None = None,
 ) -> Loss:
-    """Resolve a spec's loss: a built-in ``name`` or a ``formula`` in ``yhat`` and ``y``.
+    """Resolve a spec's loss: a built-in ``name``, or a ``formula``.
+
+    A formula is written in ``yhat`` and ``y``.
 
     >>> loss("half_sse").over_outputs
     'sum'

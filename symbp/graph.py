@@ -101,7 +101,7 @@ class Graph:
         expr = network.loss.sample_loss(outputs, self.targets)
         kinks = tuple(
             kink.subs({functions.YHAT: o, functions.Y: t})
-            for o, t in zip(outputs, self.targets)
+            for o, t in zip(outputs, self.targets, strict=True)
             for kink in network.loss.kinks
         )
         self._add(
@@ -125,19 +125,20 @@ class Graph:
             self.children[parent].append(node.symbol)
 
     def _layer(self, layer) -> None:
-        l, below = layer.index, self.act[layer.index - 1]
+        number, below = layer.index, self.act[layer.index - 1]
         weights = [
-            [naming.w(l, i, j) for j in range(layer.units)] for i in range(layer.fan_in)
+            [naming.w(number, i, j) for j in range(layer.units)]
+            for i in range(layer.fan_in)
         ]
         self.params[layer.weight] = []
         for i, row in enumerate(weights):
             for j, sym in enumerate(row):
                 self.params[layer.weight].append(
-                    ((i, j), self._leaf(sym, "weight", l, (i, j)))
+                    ((i, j), self._leaf(sym, "weight", number, (i, j)))
                 )
         if layer.bias:
             self.params[layer.bias_name] = [
-                ((j,), self._leaf(naming.b(l, j), "bias", l, (j,)))
+                ((j,), self._leaf(naming.b(number, j), "bias", number, (j,)))
                 for j in range(layer.units)
             ]
 
@@ -147,11 +148,11 @@ class Graph:
             terms = [below[i] * weights[i][j] for i in range(layer.fan_in)]
             parents = [*below, *(weights[i][j] for i in range(layer.fan_in))]
             if layer.bias:
-                terms.append(naming.b(l, j))
-                parents.append(naming.b(l, j))
-            zs.append(naming.z(l, j))
-            self._add(Node(zs[-1], "pre", l, (j,), sp.Add(*terms), tuple(parents)))
-        self.pre[l] = zs
+                terms.append(naming.b(number, j))
+                parents.append(naming.b(number, j))
+            zs.append(naming.z(number, j))
+            self._add(Node(zs[-1], "pre", number, (j,), sp.Add(*terms), tuple(parents)))
+        self.pre[number] = zs
 
         # The activations: elementwise, or softmax over the whole layer.
         act = layer.activation
@@ -163,9 +164,9 @@ class Graph:
             exprs = functions.softmax(zs)
             parents = [tuple(zs)] * len(zs)
             kinks = [()] * len(zs)
-        self.act[l] = [naming.a(l, j) for j in range(layer.units)]
-        for j, sym in enumerate(self.act[l]):
-            self._add(Node(sym, "act", l, (j,), exprs[j], parents[j], kinks[j]))
+        self.act[number] = [naming.a(number, j) for j in range(layer.units)]
+        for j, sym in enumerate(self.act[number]):
+            self._add(Node(sym, "act", number, (j,), exprs[j], parents[j], kinks[j]))
 
     def expanded(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with every z, a (and L) replaced by its expression in x, w, b, y."""

@@ -194,7 +194,7 @@ _ARRAY_LETTERS = {"delta": r"\delta", "W": "W"}
 
 
 def latex_array(name: str) -> str:
-    """LaTeX for a layer's array, named as in generated code: ``W2``, ``a1``, ``delta2``.
+    """LaTeX for a layer's array, named as in code: ``W2``, ``a1``, ``delta2``.
 
     Arrays are bold; their rows are samples. Layer 0's activation is the input.
 

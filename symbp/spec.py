@@ -137,9 +137,11 @@ class Network:
     >>> net.param_shapes()
     {'W1': (2, 2), 'b1': (2,), 'W2': (2, 1), 'b2': (1,)}
     >>> Network(inputs=2, layers=[Dense(2, "softmax"), Dense(1)], loss="mse")
+    ... # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    symbp.errors.SpecError: <api>: layers[0].activation: softmax is allowed only in the output layer
+    symbp.errors.SpecError: <api>: layers[0].activation: softmax is allowed only in
+        the output layer
     """
 
     def __init__(
@@ -322,7 +324,8 @@ def _activation_name(value: object, source: str, key: str) -> str:
         if hasattr(value, "local_derivative") and isinstance(name, str):
             return name  # an Activation object from the Python API
         raise SpecError(
-            f"expected an activation name or formula string, not {type(value).__name__}",
+            "expected an activation name or formula string, "
+            f"not {type(value).__name__}",
             source=source,
             key=key,
         )
@@ -389,7 +392,10 @@ def _layers(inputs: int, layers: object, source: str) -> tuple[_LayerPlan, ...]:
 
 
 def _loss(value: object, reduction: str, source: str) -> tuple[_LossPlan, str]:
-    """Check a loss without SymPy: a built-in name, or a formula in ``yhat`` and ``y``."""
+    """Check a loss without SymPy.
+
+    The loss is a built-in name, or a formula in ``yhat`` and ``y``.
+    """
     if isinstance(value, dict):
         _unknown_keys(value, _LOSS_KEYS, source, "loss")
         reduction = value.get("reduction", reduction)
@@ -503,14 +509,18 @@ def _rate(value: object, source: str, key: str) -> float:
 def _array(
     value: object, shape: tuple[int, ...], source: str, key: str, *, rows: bool
 ) -> np.ndarray:
-    """A finite float array of the expected shape; ``rows`` accepts a flat single row."""
+    """A finite float array of the expected shape.
+
+    With ``rows``, a flat list is accepted as a single row.
+    """
 
     def bad(what: str) -> SpecError:
         return SpecError(what, source=source, key=key)
 
     if not isinstance(value, list):
         raise bad(
-            f"expected an array of shape {_shape_text(shape)}, not {type(value).__name__}"
+            f"expected an array of shape {_shape_text(shape)}, "
+            f"not {type(value).__name__}"
         )
     if rows and value and not isinstance(value[0], list):
         value = [value]

@@ -1,4 +1,7 @@
-"""The scalar derivation against independent oracles: sympy.diff and finite differences."""
+"""The scalar derivation against independent oracles.
+
+The oracles are sympy.diff and finite differences.
+"""
 
 from __future__ import annotations
 
@@ -226,7 +229,9 @@ def random_network(rng: random.Random) -> Network:
         hidden[-1] = "sigmoid"
     if loss == "cross_entropy":
         hidden[-1], sizes[-1] = "softmax", max(2, sizes[-1])
-    layers = [Dense(n, act, rng.random() < 0.8) for n, act in zip(sizes, hidden)]
+    layers = [
+        Dense(n, act, rng.random() < 0.8) for n, act in zip(sizes, hidden, strict=True)
+    ]
     return Network(
         rng.randint(1, 3),
         layers,

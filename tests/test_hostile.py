@@ -212,8 +212,8 @@ def test_whole_process_is_quick_and_prints_no_traceback(tmp_path):
     assert run.returncode == 2
     assert run.stdout == ""
     assert (
-        run.stderr
-        == f"symbp: error: {spec}: layers[0].units: expected a number from 1 to 100000, not 0\n"
+        run.stderr == f"symbp: error: {spec}: layers[0].units: "
+        "expected a number from 1 to 100000, not 0\n"
     )
     assert "Traceback" not in run.stderr
     assert min(times) < 1.0, times

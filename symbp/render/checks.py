@@ -9,7 +9,8 @@ def render(result: CheckResult) -> str:
     """The per-parameter table of relative errors, with bands and a verdict."""
     net = result.network
     lines = [
-        f"{net.name}: gradients against central finite differences (float64, h = ε^(1/3)·max(1, |w|))",
+        f"{net.name}: gradients against central finite differences "
+        "(float64, h = ε^(1/3)·max(1, |w|))",
         f"rule: pass when |a − n| ≤ {RTOL:g}·(|a| + |n|) + {ATOL:g}·max(1, |L|);  "
         "relative error = |a − n| / (|a| + |n|)",
     ]
@@ -19,19 +20,22 @@ def render(result: CheckResult) -> str:
     for report in result.reports:
         lines += ["", f"{report.target} at {report.point} (L = {report.loss:.6g})"]
         lines.append(
-            f"  {'param':<8}{'entries':>8}{'max rel error':>15}{'max abs error':>15}  {'band':<28}{'near kink':>10}  verdict"
+            f"  {'param':<8}{'entries':>8}{'max rel error':>15}{'max abs error':>15}  "
+            f"{'band':<28}{'near kink':>10}  verdict"
         )
         for p in report.params:
             verdict = "pass" if p.passed else "FAIL"
             failed += not p.passed
             lines.append(
-                f"  {p.name:<8}{len(p.entries):>8}{p.max_rel_error:>15.2e}{p.max_abs_error:>15.2e}  "
+                f"  {p.name:<8}{len(p.entries):>8}"
+                f"{p.max_rel_error:>15.2e}{p.max_abs_error:>15.2e}  "
                 f"{band(p.max_rel_error):<28}{p.kinks:>10}  {verdict}"
             )
             for e in p.judged:
                 if not e.passed:
                     lines.append(
-                        f"    {e.ref}: analytic {e.analytic:.10g}, numeric {e.numeric:.10g}"
+                        f"    {e.ref}: analytic {e.analytic:.10g}, "
+                        f"numeric {e.numeric:.10g}"
                     )
     lines.append("")
     if failed:

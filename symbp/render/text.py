@@ -41,15 +41,21 @@ def describe(derivation: Derivation) -> list[str]:
     return [
         f"{net.name}: backpropagation, scalar form",
         f"network  {sizes}",
-        f"loss     {loss.name} = {loss_text}   (ŷ = a⁽{len(net.layers)}⁾, batch reduction: {net.reduction})".replace(
+        (
+            f"loss     {loss.name} = {loss_text}   "
+            f"(ŷ = a⁽{len(net.layers)}⁾, batch reduction: {net.reduction})"
+        ).replace(
             f"⁽{len(net.layers)}⁾",
             "⁽"
             + str(len(net.layers)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
             + "⁾",
         ),
-        "notation w⁽ˡ⁾ᵢⱼ is W<l>[i−1][j−1], the weight from unit i of layer l−1 to unit j of layer l;",
-        "         z⁽ˡ⁾ⱼ = Σᵢ a⁽ˡ⁻¹⁾ᵢ w⁽ˡ⁾ᵢⱼ + b⁽ˡ⁾ⱼ,  a⁽ˡ⁾ⱼ = f(z⁽ˡ⁾ⱼ),  a⁽⁰⁾ᵢ = xᵢ,  δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ.",
-        f"         L is one sample's loss; batch gradients are the {net.reduction} over samples.",
+        "notation w⁽ˡ⁾ᵢⱼ is W<l>[i−1][j−1], "
+        "the weight from unit i of layer l−1 to unit j of layer l;",
+        "         z⁽ˡ⁾ⱼ = Σᵢ a⁽ˡ⁻¹⁾ᵢ w⁽ˡ⁾ᵢⱼ + b⁽ˡ⁾ⱼ,  a⁽ˡ⁾ⱼ = f(z⁽ˡ⁾ⱼ),  "
+        "a⁽⁰⁾ᵢ = xᵢ,  δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ.",
+        "         L is one sample's loss; "
+        f"batch gradients are the {net.reduction} over samples.",
     ]
 
 
@@ -57,13 +63,14 @@ def forward(derivation: Derivation) -> list[str]:
     graph = derivation.graph
     lines = ["Forward pass"]
     for layer in derivation.network.layers:
-        for z, a in zip(graph.pre[layer.index], graph.act[layer.index]):
+        for z, a in zip(graph.pre[layer.index], graph.act[layer.index], strict=True):
             lines.append(f"  {naming.unicode(z)} = {unicode(graph.nodes[z].expr)}")
             lines.append(
                 f"  {naming.unicode(a)} = {activation_text(derivation, layer.index, z)}"
             )
     lines.append(
-        f"  L = {UnicodePrinter({'order': 'none'}).doprint(graph.nodes[graph.loss].expr)}"
+        "  L = "
+        f"{UnicodePrinter({'order': 'none'}).doprint(graph.nodes[graph.loss].expr)}"
     )
     return lines
 
@@ -134,7 +141,8 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
         "".join(f"  sample {s + 1:<6}" for s in range(samples)) if samples > 1 else ""
     )
     lines = [
-        f"Worked example ({samples} sample{'s' if samples > 1 else ''}, learning rate α = {numbers.learning_rate:g})",
+        f"Worked example ({samples} sample{'s' if samples > 1 else ''}, "
+        f"learning rate α = {numbers.learning_rate:g})",
         "  Forward values" + (" " * 8 + cols if cols else ""),
     ]
 
@@ -147,13 +155,14 @@ def example_lines(derivation: Derivation, numbers, only=None) -> list[str]:
     for sym in [*graph.inputs]:
         lines.append(row(sym))
     for layer in net.layers:
-        for z, a in zip(graph.pre[layer.index], graph.act[layer.index]):
+        for z, a in zip(graph.pre[layer.index], graph.act[layer.index], strict=True):
             lines += [row(z), row(a)]
     for sym in graph.targets:
         lines.append(row(sym))
     lines.append(row(graph.loss))
     lines.append(
-        f"  Loss ({net.reduction} over {samples} sample{'s' if samples > 1 else ''}) L = {numbers.loss:.6f}"
+        f"  Loss ({net.reduction} over {samples} sample{'s' if samples > 1 else ''}) "
+        f"L = {numbers.loss:.6f}"
     )
     lines.append("  Error signals δ")
     for signal in derivation.signals:
