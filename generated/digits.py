@@ -115,7 +115,7 @@ def _backprop(params, X, Y, grads):
     np.add.reduce(delta2, axis=0, out=grad_b2)
     # δ⁽¹⁾ = (δ⁽²⁾ W⁽²⁾ᵀ) ⊙ H(z⁽¹⁾)
     delta1 = delta2 @ W2.T
-    delta1 *= np.heaviside(z1, 0)
+    delta1 *= z1 > 0
     # ∂L/∂W⁽¹⁾ = a⁽⁰⁾ᵀ δ⁽¹⁾
     np.matmul(a0.T, delta1, out=grad_W1)
     # ∂L/∂b⁽¹⁾ = Σₙ δ⁽¹⁾ₙ

@@ -68,6 +68,7 @@ class CodePrinter(NumPyPrinter):
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True})
+        self._scaled = False  # inside a product with a numeric coefficient
 
     def _module_format(self, fqn: str, register: bool = True) -> str:
         return "np." + fqn[len("numpy.") :] if fqn.startswith("numpy.") else fqn
@@ -86,8 +87,20 @@ class CodePrinter(NumPyPrinter):
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         # The kink's own value does not matter to a gradient; 0 keeps relu's
-        # derivative a plain step.
-        return f"np.heaviside({self._print(expr.args[0])}, 0)"
+        # derivative a plain step. A comparison is several times faster than
+        # np.heaviside, and its booleans keep the dtype of the array they
+        # multiply; times a Python number they would become float64, so a
+        # step with a numeric coefficient stays np.heaviside.
+        u = self._print(expr.args[0])
+        return f"np.heaviside({u}, 0)" if self._scaled else f"({u} > 0)"
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        outer = self._scaled
+        self._scaled = expr.args[0].is_Number and expr.has(sp.Heaviside)
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            self._scaled = outer
 
     def _print_Sigmoid(self, expr: rewrite.Sigmoid) -> str:
         # σ(u) = (1 + tanh(u/2))/2: tanh saturates instead of overflowing.
