@@ -178,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="F",
         type=float,
         default=0.2,
-        help="share of the rows held out (default 0.2)",
+        help="share of the rows held out (default 0.2; 0 trains on every row)",
     )
     spec_value = "(default: the spec's [train] value)"
     p.add_argument("--epochs", metavar="N", type=int, help=spec_value)
@@ -538,7 +538,8 @@ def _describe(net, dataset, training, held, chosen) -> str:
     scaled = ", inputs standardised" if chosen.standardize else ""
     return (
         f"{net.name} {sizes} ({net.loss.name}) on {dataset.source}: "
-        f"{training.rows} training rows, {held.rows} held out{labels}{scaled}\n"
+        f"{training.rows} training rows, {held.rows or 'none'} held out"
+        f"{labels}{scaled}\n"
         f"{chosen.optimizer}, learning rate {chosen.learning_rate:g}, batch size "
         f"{chosen.batch_size}, {chosen.epochs} epochs, seed {chosen.seed}"
     )
@@ -550,6 +551,8 @@ def _summary(result) -> list[str]:
         ("training", result.train_loss, result.train_accuracy, result.train_rows),
         ("held-out", result.test_loss, result.test_accuracy, result.test_rows),
     ):
+        if loss is None:  # --test-fraction 0
+            continue
         line = f"{what} loss {loss:.6g}"
         if score is not None:
             line += f", accuracy {score:.4f} ({round(score * rows)} of {rows})"
@@ -581,7 +584,8 @@ class _Meter:
     def __call__(self, p) -> None:
         text = (
             f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4g}, "
-            f"held-out {p.test_loss:.4g}, {p.elapsed:.1f} s, {p.remaining:.1f} s left"
+            + (f"held-out {p.test_loss:.4g}, " if p.test_loss is not None else "")
+            + f"{p.elapsed:.1f} s, {p.remaining:.1f} s left"
         )
         if self.terminal:
             if p.elapsed - self.drawn >= self.INTERVAL or p.epoch == p.epochs:

@@ -480,7 +480,10 @@ def _check_range(Y: np.ndarray, net: Network, source: str, where: Callable) -> N
 
 
 def split(data: Dataset, fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Training and held-out rows: ``fraction`` of the rows (at least one) held out.
+    """Training and held-out rows: ``fraction`` of the rows held out.
+
+    A fraction of 0 holds out nothing (the held-out part is empty); any other
+    holds out at least one row.
 
     The rows are drawn by a shuffle seeded with ``seed``, so the same seed and
     data give the same split; each part keeps the file's order.
@@ -488,8 +491,7 @@ def split(data: Dataset, fraction: float, seed: int = 0) -> tuple[Dataset, Datas
     Raises
     ------
     DataError
-        When ``fraction`` is not strictly between 0 and 1, or leaves no
-        training row.
+        When ``fraction`` is not in [0, 1), or leaves no training row.
 
     Examples
     --------
@@ -499,13 +501,14 @@ def split(data: Dataset, fraction: float, seed: int = 0) -> tuple[Dataset, Datas
     >>> test.X[:, 0].tolist(), train.rows
     ([3.0, 5.0], 8)
     """
-    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+    if not (isinstance(fraction, (int, float)) and 0 <= fraction < 1):
         raise DataError(
-            f"test fraction {fraction!r}; expected a number strictly between 0 and 1",
+            f"test fraction {fraction!r}; expected a number from 0 (hold out "
+            "nothing) up to but not including 1",
             source=data.source,
             key="--test-fraction",
         )
-    held = max(1, int(fraction * data.rows + 0.5))
+    held = max(1, int(fraction * data.rows + 0.5)) if fraction > 0 else 0
     if held >= data.rows:
         raise DataError(
             f"test fraction {fraction:g} of {data.rows} row(s) holds out {held} and "

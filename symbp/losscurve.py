@@ -45,10 +45,11 @@ def png(result: Result) -> bytes:
     axes = figure.subplots()
     train = f"training ({result.train_rows} rows, mean over each epoch's batches)"
     axes.plot(epochs, result.losses, label=train, color="tab:blue")
-    held = f"held out ({result.test_rows} rows, after each epoch"
-    if result.test_accuracy is not None:
-        held += f"; final accuracy {result.test_accuracy:.3f}"
-    axes.plot(epochs, result.test_losses, label=held + ")", color="tab:orange")
+    if result.test_losses:
+        held = f"held out ({result.test_rows} rows, after each epoch"
+        if result.test_accuracy is not None:
+            held += f"; final accuracy {result.test_accuracy:.3f}"
+        axes.plot(epochs, result.test_losses, label=held + ")", color="tab:orange")
     values = [*result.losses, *result.test_losses]
     if min(values) > 0 and max(values) / min(values) > 10:
         axes.set_yscale("log")

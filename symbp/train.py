@@ -139,7 +139,7 @@ class Progress:
     epoch: int
     epochs: int
     loss: float
-    test_loss: float
+    test_loss: float | None  # None without held-out rows
     elapsed: float
 
     @property
@@ -174,7 +174,7 @@ class Result:
     losses: list[float]
     test_losses: list[float]
     train_loss: float
-    test_loss: float
+    test_loss: float | None
     train_accuracy: float | None
     test_accuracy: float | None
     train_rows: int
@@ -274,19 +274,19 @@ def fit(
                 total += step(X_train[batch], Y_train[batch])
                 batches += 1
             losses.append(total / batches)
-            test_losses.append(module.loss(params, X_test, Y_test))
-            _finite(losses[-1], test_losses[-1], epoch, chosen)
+            if test.rows:
+                test_losses.append(module.loss(params, X_test, Y_test))
+            held = test_losses[-1] if test.rows else None
+            _finite(losses[-1], held, epoch, chosen)
             if progress is not None:
                 elapsed = time.perf_counter() - start
-                progress(
-                    Progress(epoch, chosen.epochs, losses[-1], test_losses[-1], elapsed)
-                )
+                progress(Progress(epoch, chosen.epochs, losses[-1], held, elapsed))
         elapsed = time.perf_counter() - start
 
         # The trained parameters, measured on both sets.
         kind = classifier(net, np.concatenate([Y_train, Y_test]))
         scores = [
-            accuracy(kind, module.predict(params, X), Y) if kind else None
+            accuracy(kind, module.predict(params, X), Y) if kind and len(X) else None
             for X, Y in ((X_train, Y_train), (X_test, Y_test))
         ]
         final = module.loss(params, X_train, Y_train)
@@ -297,7 +297,7 @@ def fit(
         losses=losses,
         test_losses=test_losses,
         train_loss=final,
-        test_loss=test_losses[-1],
+        test_loss=test_losses[-1] if test_losses else None,
         train_accuracy=scores[0],
         test_accuracy=scores[1],
         train_rows=train.rows,
@@ -309,7 +309,9 @@ def fit(
     )
 
 
-def _finite(loss: float, test_loss: float, epoch: int, chosen: Settings) -> None:
+def _finite(loss: float, test_loss: float | None, epoch: int, chosen: Settings) -> None:
+    if test_loss is None:
+        test_loss = 0.0
     if not (math.isfinite(loss) and math.isfinite(test_loss)):
         raise TrainingError(
             f"the loss became {loss if not math.isfinite(loss) else test_loss} at "

@@ -302,20 +302,20 @@ BAD = {
         [],
         "line 3, column 'y': target 2 is outside 0 ... 1",
     ),
-    "test fraction 0": (
+    "test fraction 1": (
         "xor",
         "t.csv",
         XOR_CSV,
-        ["--test-fraction", "0"],
-        "--test-fraction: test fraction 0.0; expected a number strictly between 0 and",
+        ["--test-fraction", "1"],
+        "--test-fraction: test fraction 1.0; expected a number from 0 (hold out "
+        "nothing) up to but not including 1",
     ),
-    "test fraction 1": ("xor", "t.csv", XOR_CSV, ["--test-fraction", "1"], "between"),
     "test fraction negative": (
         "xor",
         "t.csv",
         XOR_CSV,
         ["--test-fraction", "-0.2"],
-        "between",
+        "expected a number from 0",
     ),
     "test fraction nan": ("xor", "t.csv", XOR_CSV, ["--test-fraction", "nan"], "nan"),
     "no training rows left": (

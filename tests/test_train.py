@@ -4,6 +4,7 @@ saved parameters, progress, the loss curve, and a real data set.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 import struct
@@ -333,3 +334,20 @@ def test_digits_reach_94_percent_on_held_out_images(tmp_path, capsys, monkeypatc
     assert code == 0, err
     assert "1438 training rows, 359 held out, class labels from 'Y' made one-hot" in out
     assert _number(r"held-out loss \S+, accuracy (\S+)", out) >= 0.94
+
+
+def test_test_fraction_zero_trains_on_every_row_and_reports_no_held_out(
+    xor_csv, tmp_path, capsys
+):
+    plot = tmp_path / "loss.png"
+    drawn = importlib.util.find_spec("matplotlib") is not None
+    args = ["xor", "--data", str(xor_csv), "--test-fraction", "0"]
+    if drawn:
+        args += ["--plot", str(plot)]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert "4 training rows, none held out" in out
+    assert "accuracy 1.0000 (4 of 4)" in out
+    assert "held-out" not in out and "held-out" not in err
+    if drawn:
+        assert plot.read_bytes().startswith(b"\x89PNG")
