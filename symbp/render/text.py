@@ -112,21 +112,33 @@ def gradient_lines(derivation: Derivation, grad: Gradient) -> list[str]:
         lines.append(f"    {label}")
         for k, path in enumerate(grad.paths):
             lead = "  " if k == 0 else "+ "
-            lines.append(
-                "      "
-                + lead
-                + " · ".join(partial(f.node, f.wrt) for f in path.factors)
-            )
+            parts = [partial(f.node, f.wrt) for f in path.factors]
+            lines += fold("      " + lead, parts)
         lines.append("    local derivatives")
         for k, path in enumerate(grad.paths):
             lead = "  " if k == 0 else "+ "
-            lines.append(
-                "      " + lead + " · ".join(wrap_product(f.expr) for f in path.factors)
-            )
+            lines += fold("      " + lead, [wrap_product(f.expr) for f in path.factors])
     else:
         lines.append(f"    {grad.path_count} paths to the loss; summarised through δ")
     lines.append(f"    = {unicode(grad.expr)}")
     return lines
+
+
+def fold(lead: str, parts: list[str], width: int = WIDTH) -> list[str]:
+    """``parts`` joined by ' · ' after ``lead``, broken before a factor that
+    would pass ``width`` columns; continuation lines are indented past the lead.
+
+    >>> fold("  ", ["∂L/∂a", "∂a/∂z", "∂z/∂w"], width=16)
+    ['  ∂L/∂a · ∂a/∂z', '    · ∂z/∂w']
+    """
+    lines, line = [], lead + parts[0]
+    for part in parts[1:]:
+        if len(line) + 3 + len(part) > width:
+            lines.append(line)
+            line = " " * (len(lead) + 2) + "· " + part
+        else:
+            line += " · " + part
+    return [*lines, line]
 
 
 def _fmt(value: float) -> str:
