@@ -24,6 +24,8 @@ Numerical stability rewrites (symbp.rewrite): softplus, log_sigmoid, sigmoid,
 log_softmax, softmax_shift.
 """
 
+import math
+
 import numpy as np
 
 DTYPE = np.float64
@@ -42,6 +44,8 @@ INIT_STD = {
     "W3": 0.816496580927726,
 }
 OPTIMIZERS = ("sgd", "momentum", "adam")
+# Batches of at most this many rows take the scalar code (_backprop_scalar)
+SCALAR_BATCH = 12
 
 
 def init_params(seed=0):
@@ -98,7 +102,7 @@ def loss(params, X, Y):
     return loss_value
 
 
-def _backprop(params, X, Y, grads, scale=None):
+def _backprop_arrays(params, X, Y, grads, scale=None):
     """The loss of a batch; writes every ∂L/∂param into the arrays of ``grads``.
 
     With ``scale``, the arrays get ``scale`` times the gradients: every gradient
@@ -141,6 +145,141 @@ def _backprop(params, X, Y, grads, scale=None):
     # ∂L/∂b⁽¹⁾ = Σₙ δ⁽¹⁾ₙ
     np.add.reduce(delta1, axis=0, out=grad_b1)
     return loss_value
+
+
+def _backprop_scalar(params, X, Y, grads, scale=None):
+    """As _backprop_arrays, in float arithmetic one sample at a time.
+
+    Printed from the scalar derivation (one name per weight, z, a and δ): for a
+    network this small and a small batch, NumPy's cost per call would dominate.
+    """
+    W1 = params["W1"].tolist()
+    w1_1_1 = W1[0][0]
+    w1_1_2 = W1[0][1]
+    w1_1_3 = W1[0][2]
+    w1_2_1 = W1[1][0]
+    w1_2_2 = W1[1][1]
+    w1_2_3 = W1[1][2]
+    b1 = params["b1"].tolist()
+    b1_1 = b1[0]
+    b1_2 = b1[1]
+    b1_3 = b1[2]
+    W2 = params["W2"].tolist()
+    w2_1_1 = W2[0][0]
+    w2_1_2 = W2[0][1]
+    w2_2_1 = W2[1][0]
+    w2_2_2 = W2[1][1]
+    w2_3_1 = W2[2][0]
+    w2_3_2 = W2[2][1]
+    b2 = params["b2"].tolist()
+    b2_1 = b2[0]
+    b2_2 = b2[1]
+    W3 = params["W3"].tolist()
+    w3_1_1 = W3[0][0]
+    w3_2_1 = W3[1][0]
+    b3 = params["b3"].tolist()
+    b3_1 = b3[0]
+    grad_w1_1_1 = 0.0
+    grad_w1_1_2 = 0.0
+    grad_w1_1_3 = 0.0
+    grad_w1_2_1 = 0.0
+    grad_w1_2_2 = 0.0
+    grad_w1_2_3 = 0.0
+    grad_b1_1 = 0.0
+    grad_b1_2 = 0.0
+    grad_b1_3 = 0.0
+    grad_w2_1_1 = 0.0
+    grad_w2_1_2 = 0.0
+    grad_w2_2_1 = 0.0
+    grad_w2_2_2 = 0.0
+    grad_w2_3_1 = 0.0
+    grad_w2_3_2 = 0.0
+    grad_b2_1 = 0.0
+    grad_b2_2 = 0.0
+    grad_w3_1_1 = 0.0
+    grad_w3_2_1 = 0.0
+    grad_b3_1 = 0.0
+    total = 0.0
+    for (x_1, x_2), (y_1,) in zip(X.tolist(), Y.tolist(), strict=True):
+        z1_1 = b1_1 + w1_1_1 * x_1 + w1_2_1 * x_2
+        z1_2 = b1_2 + w1_1_2 * x_1 + w1_2_2 * x_2
+        z1_3 = b1_3 + w1_1_3 * x_1 + w1_2_3 * x_2
+        a1_1 = math.tanh(z1_1)
+        a1_2 = math.tanh(z1_2)
+        a1_3 = math.tanh(z1_3)
+        z2_1 = a1_1 * w2_1_1 + a1_2 * w2_2_1 + a1_3 * w2_3_1 + b2_1
+        z2_2 = a1_1 * w2_1_2 + a1_2 * w2_2_2 + a1_3 * w2_3_2 + b2_2
+        a2_1 = 0.5 * math.tanh(0.5 * z2_1) + 0.5
+        a2_2 = 0.5 * math.tanh(0.5 * z2_2) + 0.5
+        z3_1 = a2_1 * w3_1_1 + a2_2 * w3_2_1 + b3_1
+        a3_1 = z3_1
+        L = (y_1 - a3_1) ** 2
+        total += L
+        delta3_1 = 2 * a3_1 - 2 * y_1
+        delta2_1 = a2_1 * delta3_1 * w3_1_1 * (1 - a2_1)
+        delta2_2 = a2_2 * delta3_1 * w3_2_1 * (1 - a2_2)
+        delta1_1 = (1 - a1_1**2) * (delta2_1 * w2_1_1 + delta2_2 * w2_1_2)
+        delta1_2 = (1 - a1_2**2) * (delta2_1 * w2_2_1 + delta2_2 * w2_2_2)
+        delta1_3 = (1 - a1_3**2) * (delta2_1 * w2_3_1 + delta2_2 * w2_3_2)
+        grad_w1_1_1 += delta1_1 * x_1
+        grad_w1_1_2 += delta1_2 * x_1
+        grad_w1_1_3 += delta1_3 * x_1
+        grad_w1_2_1 += delta1_1 * x_2
+        grad_w1_2_2 += delta1_2 * x_2
+        grad_w1_2_3 += delta1_3 * x_2
+        grad_b1_1 += delta1_1
+        grad_b1_2 += delta1_2
+        grad_b1_3 += delta1_3
+        grad_w2_1_1 += a1_1 * delta2_1
+        grad_w2_1_2 += a1_1 * delta2_2
+        grad_w2_2_1 += a1_2 * delta2_1
+        grad_w2_2_2 += a1_2 * delta2_2
+        grad_w2_3_1 += a1_3 * delta2_1
+        grad_w2_3_2 += a1_3 * delta2_2
+        grad_b2_1 += delta2_1
+        grad_b2_2 += delta2_2
+        grad_w3_1_1 += a2_1 * delta3_1
+        grad_w3_2_1 += a2_2 * delta3_1
+        grad_b3_1 += delta3_1
+    loss_value = total / len(X)
+    s = 1 / len(X) if scale is None else scale / len(X)
+    grad_W1 = grads["W1"]
+    grad_W1[0, 0] = grad_w1_1_1 * s
+    grad_W1[0, 1] = grad_w1_1_2 * s
+    grad_W1[0, 2] = grad_w1_1_3 * s
+    grad_W1[1, 0] = grad_w1_2_1 * s
+    grad_W1[1, 1] = grad_w1_2_2 * s
+    grad_W1[1, 2] = grad_w1_2_3 * s
+    grad_b1 = grads["b1"]
+    grad_b1[0] = grad_b1_1 * s
+    grad_b1[1] = grad_b1_2 * s
+    grad_b1[2] = grad_b1_3 * s
+    grad_W2 = grads["W2"]
+    grad_W2[0, 0] = grad_w2_1_1 * s
+    grad_W2[0, 1] = grad_w2_1_2 * s
+    grad_W2[1, 0] = grad_w2_2_1 * s
+    grad_W2[1, 1] = grad_w2_2_2 * s
+    grad_W2[2, 0] = grad_w2_3_1 * s
+    grad_W2[2, 1] = grad_w2_3_2 * s
+    grad_b2 = grads["b2"]
+    grad_b2[0] = grad_b2_1 * s
+    grad_b2[1] = grad_b2_2 * s
+    grad_W3 = grads["W3"]
+    grad_W3[0, 0] = grad_w3_1_1 * s
+    grad_W3[1, 0] = grad_w3_2_1 * s
+    grad_b3 = grads["b3"]
+    grad_b3[0] = grad_b3_1 * s
+    return loss_value
+
+
+def _backprop(params, X, Y, grads, scale=None):
+    """The loss of a batch; writes every ∂L/∂param (times ``scale``) into ``grads``."""
+    if X.shape[0] <= SCALAR_BATCH:
+        try:
+            return _backprop_scalar(params, X, Y, grads, scale)
+        except (OverflowError, ValueError):
+            pass  # a float overflow or a math domain error: NumPy's inf and nan
+    return _backprop_arrays(params, X, Y, grads, scale)
 
 
 def loss_and_gradients(params, X, Y):

@@ -233,30 +233,38 @@ class Statement:
     expr: sp.Expr
 
 
-def _print(expr: sp.Expr) -> str:
-    return layout(CodePrinter().doprint(expr))
+def _print(expr: sp.Expr, printer: type[StrPrinter] | None = None) -> str:
+    return layout((printer or CodePrinter)().doprint(expr))
 
 
-def _fit(stmt: Statement, indent: int, fresh: Iterator[sp.Symbol]) -> list[Statement]:
+def _fit(
+    stmt: Statement, indent: int, fresh: Iterator[sp.Symbol], printer=None
+) -> list[Statement]:
     """Split a statement that is wider than :data:`WIDTH` through temporaries."""
-    width = indent + len(stmt.target) + len(stmt.op) + 2 + len(_print(stmt.expr))
+    text = _print(stmt.expr, printer)
+    width = indent + len(stmt.target) + len(stmt.op) + 2 + len(text)
     parts = [arg for arg in stmt.expr.args if not arg.is_Atom]
     if width <= WIDTH or not parts:
         return [stmt]
-    biggest = max(parts, key=lambda arg: len(_print(arg)))
+    biggest = max(parts, key=lambda arg: len(_print(arg, printer)))
     name = next(fresh)
-    head = _fit(Statement(name.name, "=", biggest), indent, fresh)
+    head = _fit(Statement(name.name, "=", biggest), indent, fresh, printer)
     rest = Statement(stmt.target, stmt.op, stmt.expr.xreplace({biggest: name}))
-    return head + _fit(rest, indent, fresh)
+    return head + _fit(rest, indent, fresh, printer)
 
 
 def statements(
-    targets: list[Statement], layer: int, indent: int = 4, start: int = 0
+    targets: list[Statement],
+    layer: int,
+    indent: int = 4,
+    start: int = 0,
+    printer: type[StrPrinter] | None = None,
 ) -> tuple[list[str], int]:
     """Print statements with their shared subexpressions as temporaries.
 
     Returns the lines and the number of temporaries used, so that the next block
-    of the same layer can number its own from there.
+    of the same layer can number its own from there. ``printer`` is the printer
+    class (:class:`CodePrinter`, for NumPy arrays, unless given).
 
     >>> z = sp.Symbol("z1")
     >>> lines, used = statements([Statement("a1", "=", sp.exp(z) / (1 + sp.exp(z)))], 1)
@@ -277,8 +285,8 @@ def statements(
     stmts += [
         Statement(t.target, t.op, e) for t, e in zip(targets, reduced, strict=True)
     ]
-    fitted = [part for stmt in stmts for part in _fit(stmt, indent, fresh)]
-    lines = [f"{s.target} {s.op} {_print(s.expr)}" for s in fitted]
+    fitted = [part for stmt in stmts for part in _fit(stmt, indent, fresh, printer)]
+    lines = [f"{s.target} {s.op} {_print(s.expr, printer)}" for s in fitted]
     used = next(counter) - start
     return lines, used
 
@@ -565,6 +573,23 @@ def context(net: Network, *, dtype: str = "float64") -> dict[str, Any]:
         ],
         "train": net.train,
         "targets": _targets(net),
+        "scalar": _scalar(net, dtype),
+    }
+
+
+def _scalar(net: Network, dtype: str) -> dict[str, Any] | None:
+    """The scalar code of a tiny network (:mod:`symbp.scalarcode`), or None."""
+    from . import scalarcode
+
+    if not scalarcode.applies(net, dtype):
+        return None
+    lines = scalarcode.backprop_lines(net)
+    if lines is None:
+        return None
+    return {
+        "lines": lines,
+        "batch": scalarcode.scalar_batch(net),
+        "logaddexp": any("_logaddexp(" in line for line in lines),
     }
 
 

@@ -102,7 +102,7 @@ class Program:
         for node in graph.nodes.values():
             if node.expr is None:
                 continue
-            for name, expr in _stable_forward(graph, node):
+            for name, expr in stable_forward(graph, node):
                 emit(f"{_INDENT}{name} = {printer.doprint(expr)}")
             for expr in node.kinks:
                 kink_names.append(f"kink{len(kink_names)}")
@@ -112,13 +112,13 @@ class Program:
         # The backward pass: δ from the output layer down, then each gradient.
         if backward:
             for signal in derivation.signals:
-                expr = _stable(signal.expr)
+                expr = stable(signal.expr)
                 emit(f"{_INDENT}{signal.symbol.name} = {printer.doprint(expr)}")
             for g in derivation.gradients:
-                expr = _stable(g.expr)
+                expr = stable(g.expr)
                 emit(f"{_INDENT}grad_{g.symbol.name} = {printer.doprint(expr)}")
             for sym in adjoint_nodes(graph) if adjoints else ():
-                expr = printer.doprint(_stable(derivation.adjoint(sym)))
+                expr = printer.doprint(stable(derivation.adjoint(sym)))
                 emit(f"{_INDENT}{naming.adjoint_var(sym)} = {expr}")
         emit(f"{_INDENT}return locals()")
         self.source = "\n".join(lines) + "\n"
@@ -135,7 +135,7 @@ def adjoint_nodes(graph) -> list[sp.Symbol]:
     return [s for s, n in graph.nodes.items() if n.kind in ("input", "target", "act")]
 
 
-def _stable(expr: sp.Expr) -> sp.Expr:
+def stable(expr: sp.Expr) -> sp.Expr:
     """``expr`` with the stability rewrites of :mod:`symbp.rewrite`.
 
     The rules run on the largest parts in one unknown (a unit's f(z), f'(z),
@@ -150,7 +150,7 @@ def _stable(expr: sp.Expr) -> sp.Expr:
         (u,) = unknowns
         return _rewrite_in_z(expr.xreplace({u: _Z})).xreplace({_Z: u})
     if not (expr.is_Add or expr.is_Mul):
-        return expr.func(*(_stable(arg) for arg in expr.args))
+        return expr.func(*(stable(arg) for arg in expr.args))
     groups: dict[sp.Symbol, list[sp.Expr]] = {}
     rest = []
     for arg in expr.args:
@@ -158,8 +158,8 @@ def _stable(expr: sp.Expr) -> sp.Expr:
         if len(syms) == 1:
             groups.setdefault(next(iter(syms)), []).append(arg)
         else:
-            rest.append(_stable(arg))
-    grouped = [_stable(expr.func(*args)) for args in groups.values()]
+            rest.append(stable(arg))
+    grouped = [stable(expr.func(*args)) for args in groups.values()]
     return expr.func(*grouped, *rest)
 
 
@@ -180,7 +180,7 @@ def _shifted(symbol: sp.Symbol) -> sp.Symbol:
     return sp.Symbol(f"shifted_{symbol.name}", real=True)
 
 
-def _stable_forward(graph, node) -> list[tuple[str, sp.Expr]]:
+def stable_forward(graph, node) -> list[tuple[str, sp.Expr]]:
     """The assignments that compute one node, in forms that stay finite.
 
     A softmax layer is computed from z − rowmax (the first unit's node also
@@ -201,7 +201,7 @@ def _stable_forward(graph, node) -> list[tuple[str, sp.Expr]]:
         return [*steps, (node.symbol.name, sp.exp(_shifted(u)) / expsum)]
     if node.kind == "loss" and node.expr.has(sp.log):
         return [(node.symbol.name, _stable_loss(graph, node.expr))]
-    return [(node.symbol.name, _stable(node.expr))]
+    return [(node.symbol.name, stable(node.expr))]
 
 
 def _stable_loss(graph, expr: sp.Expr) -> sp.Expr:
@@ -210,7 +210,7 @@ def _stable_loss(graph, expr: sp.Expr) -> sp.Expr:
     acts, pres = graph.act[last], graph.pre[last]
     if activation.elementwise:
         through_z = {a: activation.apply(z) for a, z in zip(acts, pres, strict=True)}
-        stable = _stable(expr.xreplace(through_z))
+        finite = stable(expr.xreplace(through_z))
     else:
         # log(e^shifted / expsum) becomes shifted − log(expsum), a log-sum-exp.
         _, expsum = _softmax_names(last)
@@ -218,12 +218,12 @@ def _stable_loss(graph, expr: sp.Expr) -> sp.Expr:
             a: sp.exp(_shifted(z)) / rewrite.EXPSUM
             for a, z in zip(acts, pres, strict=True)
         }
-        stable = rewrite.log_softmax_rule(expr.xreplace(through_z))
-        stable = stable.xreplace({rewrite.EXPSUM: expsum})
+        finite = rewrite.log_softmax_rule(expr.xreplace(through_z))
+        finite = finite.xreplace({rewrite.EXPSUM: expsum})
     risky = {*acts, *pres, *(_shifted(z) for z in pres)}
-    if any(arg.has(*risky) for log in stable.atoms(sp.log) for arg in log.args):
-        return _stable(expr)
-    return stable
+    if any(arg.has(*risky) for log in finite.atoms(sp.log) for arg in log.args):
+        return stable(expr)
+    return finite
 
 
 def batch_loss(values: dict, reduction: str, samples: int) -> tuple[np.ndarray, float]:
