@@ -126,26 +126,25 @@ def backprop_lines(net: Network) -> list[str] | None:
         lines += ["    " + line for line in printed]
 
     # The batch reduction, the optional scale, and the arrays of grads.
-    n = "len(X)" if net.reduction == "mean" else "1"
-    lines.append(f"loss_value = total / {n}")
-    lines.append(f"s = 1 / {n} if scale is None else scale / {n}")
+    if net.reduction == "mean":
+        lines.append("loss_value = total / len(X)")
+        lines.append("s = 1 / len(X) if scale is None else scale / len(X)")
+    else:
+        lines.append("loss_value = total")
+        lines.append("s = 1.0 if scale is None else scale")
     for name, entries in graph.params.items():
         lines.append(f'{naming.grad(name)} = grads["{name}"]')
-        for (index, _symbol), s in zip(
-            entries, _sums_of(derivation, name), strict=True
-        ):
+        for index, symbol in entries:
             where = ", ".join(map(str, index))
-            lines.append(f"{naming.grad(name)}[{where}] = {s} * s")
+            lines.append(
+                f"{naming.grad(name)}[{where}] = {naming.grad(symbol.name)} * s"
+            )
     lines.append("return loss_value")
     # A line too wide for the module's 88 columns (many inputs or outputs in one
     # unpacking) leaves the network to the NumPy code alone.
     if any(len(line) + 4 > WIDTH for line in lines):
         return None
     return lines
-
-
-def _sums_of(derivation, name: str) -> list[str]:
-    return [naming.grad(g.symbol.name) for g in derivation.gradients if g.param == name]
 
 
 def _loop_head(graph) -> list[str]:
