@@ -97,7 +97,8 @@ def loss(params, X, Y):
     X, Y = _arrays(X, Y)
     n = X.shape[0]
     _z1, _a1, _z2, _a2, _z3, a3 = _forward(params, X)
-    total = float(np.sum((Y - a3) ** 2))
+    t3_0 = Y - a3
+    total = float(np.vdot(t3_0, t3_0))
     loss_value = total / n
     return loss_value
 
@@ -121,11 +122,10 @@ def _backprop_arrays(params, X, Y, grads, scale=None):
     a0 = X
     _z1, a1, _z2, a2, _z3, a3 = _forward(params, a0)
     # δ⁽³⁾ = (2*a⁽³⁾ - 2*y)/N
-    total = float(np.sum((Y - a3) ** 2))
+    t3_0 = Y - a3
+    total = float(np.vdot(t3_0, t3_0))
     loss_value = total / n
-    delta3 = (-2 * Y + 2 * a3) / n
-    if scale is not None:
-        delta3 = delta3 * scale
+    delta3 = t3_0 * (-2 / n if scale is None else -2 * scale / n)
     # ∂L/∂W⁽³⁾ = a⁽²⁾ᵀ δ⁽³⁾
     np.matmul(a2.T, delta3, out=grad_W3)
     # ∂L/∂b⁽³⁾ = Σₙ δ⁽³⁾ₙ

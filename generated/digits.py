@@ -89,7 +89,8 @@ def loss(params, X, Y):
     X, Y = _arrays(X, Y)
     n = X.shape[0]
     _z1, _a1, z2, _a2, expsum2 = _forward(params, X)
-    total = float(np.sum(Y * (z2 - np.log(expsum2))))
+    rowsum2 = np.sum(Y, axis=1, keepdims=True)
+    total = float(np.vdot(z2, Y) - np.vdot(rowsum2, np.log(expsum2)))
     loss_value = -total / n
     return loss_value
 
@@ -111,11 +112,11 @@ def _backprop(params, X, Y, grads, scale=None):
     z1, a1, z2, a2, expsum2 = _forward(params, a0)
     # δ⁽²⁾ = (a⁽²⁾*Σy - y)/N
     rowsum2 = np.sum(Y, axis=1, keepdims=True)
-    total = float(np.sum(Y * (z2 - np.log(expsum2))))
+    total = float(np.vdot(z2, Y) - np.vdot(rowsum2, np.log(expsum2)))
     loss_value = -total / n
-    delta2 = (a2 * rowsum2 - Y) / n
-    if scale is not None:
-        delta2 = delta2 * scale
+    delta2 = a2 * rowsum2
+    delta2 -= Y
+    delta2 *= 1 / n if scale is None else scale / n
     # ∂L/∂W⁽²⁾ = a⁽¹⁾ᵀ δ⁽²⁾
     np.matmul(a1.T, delta2, out=grad_W2)
     # ∂L/∂b⁽²⁾ = Σₙ δ⁽²⁾ₙ

@@ -89,7 +89,8 @@ def loss(params, X, Y):
     X, Y = _arrays(X, Y)
     n = X.shape[0]
     _z1, _a1, _z2, a2 = _forward(params, X)
-    total = float(np.sum((Y - a2) ** 2))
+    t2_0 = Y - a2
+    total = float(np.vdot(t2_0, t2_0))
     loss_value = 1 / 2 * total / n
     return loss_value
 
@@ -111,11 +112,10 @@ def _backprop_arrays(params, X, Y, grads, scale=None):
     _z1, a1, _z2, a2 = _forward(params, a0)
     # δ⁽²⁾ = a⁽²⁾*(1 - a⁽²⁾)*(a⁽²⁾ - y)/N
     t2_0 = Y - a2
-    total = float(np.sum(t2_0**2))
+    total = float(np.vdot(t2_0, t2_0))
     loss_value = 1 / 2 * total / n
-    delta2 = -a2 * t2_0 * (1 - a2) / n
-    if scale is not None:
-        delta2 = delta2 * scale
+    delta2 = a2 * t2_0 * (1 - a2)
+    delta2 *= -1 / n if scale is None else -scale / n
     # ∂L/∂W⁽²⁾ = a⁽¹⁾ᵀ δ⁽²⁾
     np.matmul(a1.T, delta2, out=grad_W2)
     # ∂L/∂b⁽²⁾ = Σₙ δ⁽²⁾ₙ

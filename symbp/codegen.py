@@ -43,7 +43,19 @@ WIDTH = 88
 
 
 class _Total(sp.Function):
-    """Sum over every element of an array, as a Python float (printing only)."""
+    """Sum over every element of an array (printing only)."""
+
+    nargs = 1
+
+
+class _Dot(sp.Function):
+    """Sum over every element of the product of two arrays (printing only)."""
+
+    nargs = 2
+
+
+class _Float(sp.Function):
+    """A NumPy scalar as a Python float (printing only)."""
 
     nargs = 1
 
@@ -118,7 +130,14 @@ class CodePrinter(NumPyPrinter):
         return super()._print_Pow(expr, rational=rational)
 
     def _print__Total(self, expr: _Total) -> str:
-        return f"float(np.sum({self._print(expr.args[0])}))"
+        return f"np.sum({self._print(expr.args[0])})"
+
+    def _print__Dot(self, expr: _Dot) -> str:
+        u, v = (self._print(arg) for arg in expr.args)
+        return f"np.vdot({u}, {v})"
+
+    def _print__Float(self, expr: _Float) -> str:
+        return f"float({self._print(expr.args[0])})"
 
     def _print__RowTotal(self, expr: _RowTotal) -> str:
         return f"np.sum({self._print(expr.args[0])}, axis=1, keepdims=True)"
@@ -271,6 +290,18 @@ def statements(
     >>> lines
     ['t1_0 = np.exp(z1)', 'a1 = t1_0 / (t1_0 + 1)']
     """
+    stmts, used = _shared(targets, layer, indent, start, printer)
+    return [f"{s.target} {s.op} {_print(s.expr, printer)}" for s in stmts], used
+
+
+def _shared(
+    targets: list[Statement],
+    layer: int,
+    indent: int = 4,
+    start: int = 0,
+    printer: type[StrPrinter] | None = None,
+) -> tuple[list[Statement], int]:
+    """The statements of :func:`statements`, before printing."""
     counter = itertools.count(start)
 
     def fresh_names() -> Iterator[sp.Symbol]:
@@ -286,9 +317,7 @@ def statements(
         Statement(t.target, t.op, e) for t, e in zip(targets, reduced, strict=True)
     ]
     fitted = [part for stmt in stmts for part in _fit(stmt, indent, fresh, printer)]
-    lines = [f"{s.target} {s.op} {_print(s.expr, printer)}" for s in fitted]
-    used = next(counter) - start
-    return lines, used
+    return fitted, next(counter) - start
 
 
 def _math(expr: sp.Expr) -> str:
@@ -365,7 +394,11 @@ def _forward(form: layers.LayerForm) -> dict[str, Any]:
 
 
 def _loss_lines(d: layers.LayerDerivation, with_delta: bool) -> list[str]:
-    """The loss value (and with ``with_delta`` the output delta), cse'd together."""
+    """The loss value (and with ``with_delta`` the output delta), cse'd together.
+
+    With the delta come the lines that scale it: by the loss's constant factor,
+    or by that times ``scale`` when :func:`_backprop` is given one.
+    """
     out = d.output
     names = _code_names(out.index)
     terms, scale = d.loss_terms, d.loss_scale
@@ -374,26 +407,141 @@ def _loss_lines(d: layers.LayerDerivation, with_delta: bool) -> list[str]:
     scale = coeff * scale
     if terms.could_extract_minus_sign():
         terms, scale = -terms, -scale
-    total = sp.Symbol("total")
+    total = _total(terms, out.rowsum)
     targets = [
-        Statement("total", "=", _Total(terms.xreplace(names))),
-        Statement("loss_value", "=", (scale * total).xreplace(names)),
+        Statement("total", "=", _Float(total.xreplace(names))),
+        Statement("loss_value", "=", (scale * sp.Symbol("total")).xreplace(names)),
     ]
     lines: list[str] = []
-    if with_delta:
-        if out.rowsum is not None:
-            rowsum = Statement(
-                naming.layer_var("rowsum", out.index),
-                "=",
-                _RowTotal(out.rowsum.xreplace(names)),
-            )
-            lines, _ = statements([rowsum], out.index, start=90)
-        delta = Statement(
-            naming.layer_var("delta", out.index), "=", out.delta.xreplace(names)
+    if out.rowsum is not None and (with_delta or total.has(layers.ROWSUM)):
+        rowsum = Statement(
+            naming.layer_var("rowsum", out.index),
+            "=",
+            _RowTotal(out.rowsum.xreplace(names)),
         )
-        targets.append(delta)
-    more, _ = statements(targets, out.index)
-    return lines + more
+        lines, _ = statements([rowsum], out.index, start=90)
+    if not with_delta:
+        more, _ = statements(targets, out.index)
+        return lines + more
+    delta = naming.layer_var("delta", out.index)
+    factor, core = _constant_factor(out.delta)
+    # In place where that leaves delta a new array: not a name for another one.
+    for steps in (_accumulate(core), [("=", core)]):
+        pieces = [Statement(delta, op, e.xreplace(names)) for op, e in steps]
+        stmts, _ = _shared(targets + pieces, out.index)
+        at = next(i for i, s in enumerate(stmts) if s.target == delta)
+        if not stmts[at].expr.is_Atom or len(steps) == 1:
+            break
+    source = stmts[at].expr
+    if len(steps) == 1 and source.could_extract_minus_sign():
+        # A sign that cse left in front goes to the factor: one negation fewer.
+        source, factor = -source, -factor
+    alias = None
+    if source.is_Atom:
+        alias = _print(source)
+        del stmts[at]
+    else:
+        stmts[at] = Statement(delta, stmts[at].op, source)
+    lines += [f"{s.target} {s.op} {_print(s.expr)}" for s in stmts]
+    return lines + _scale_lines(delta, factor.xreplace(names), alias)
+
+
+#: Layer symbols that stand for arrays of a layer's full shape, and for columns.
+_FULL = frozenset({Z, A, Y, rewrite.SHIFTED})
+_COLUMN = frozenset({rewrite.EXPSUM, layers.ROWSUM})
+
+
+def _total(terms: sp.Expr, rowsum: sp.Expr | None) -> sp.Expr:
+    """The sum of ``terms`` over a batch, through dot products where it can be.
+
+    A term that is a product of two arrays sums as one ``np.vdot``, without the
+    array of products; a term of an array that is constant along each row, times
+    the summand of :data:`layers.ROWSUM`, sums as a dot of two columns:
+
+    >>> _total(Y * (rewrite.SHIFTED - sp.log(rewrite.EXPSUM)), Y)
+    -_Dot(rowsum, log(expsum)) + _Dot(shifted, y)
+    >>> _total((A - Y) ** 2, None)
+    _Dot(a - y, a - y)
+    """
+    dots = []
+    for term in sp.Add.make_args(sp.expand_mul(terms, deep=False)):
+        coeff, rest = term.as_coeff_Mul()
+        dot = _dot(rest, rowsum)
+        if dot is None:
+            return _Total(terms)
+        dots.append(coeff * dot)
+    return sp.Add(*dots)
+
+
+def _dot(term: sp.Expr, rowsum: sp.Expr | None) -> sp.Expr | None:
+    """``term`` summed as a :class:`_Dot`, or None."""
+    if term.is_Pow and term.exp == 2 and term.base.free_symbols & _FULL:
+        return _Dot(term.base, term.base)
+    factors = sp.Mul.make_args(term)
+    column = [f for f in factors if f.free_symbols and f.free_symbols <= _COLUMN]
+    full = [f for f in factors if f.free_symbols & _FULL]
+    if len(column) + len(full) != len(factors):
+        return None
+    if column:
+        if rowsum is None or sp.Mul(*full) != rowsum:
+            return None
+        return _Dot(layers.ROWSUM, sp.Mul(*column))
+    if len(full) < 2:
+        return None
+    return _Dot(full[0], sp.Mul(*full[1:]))
+
+
+def _constant_factor(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """``expr`` as a factor free of arrays (numbers, N) times the rest.
+
+    >>> _constant_factor((2 * A - 2 * Y) / (2 * layers.N))
+    (1/N, a - y)
+    """
+    factor, core = expr.as_independent(*_FULL, *_COLUMN, as_Add=False)
+    content, core = core.as_content_primitive()
+    return factor * content, core
+
+
+def _accumulate(expr: sp.Expr) -> list[tuple[str, sp.Expr]]:
+    """``expr`` as ``=`` one term, then ``+=`` or ``-=`` each other, in place.
+
+    >>> _accumulate(A * layers.ROWSUM - Y)
+    [('=', a*rowsum), ('-=', y)]
+    """
+    terms = sp.Add.make_args(expr)
+    # The first term must make a new float array of the full shape, unnegated
+    # (a bare step would print as a comparison, an array of booleans).
+    leads = [
+        t
+        for t in terms
+        if not (t.is_Atom or isinstance(t, sp.Heaviside)) and t.free_symbols & _FULL
+    ]
+    first = next((t for t in leads if not t.could_extract_minus_sign()), None)
+    if first is None or len(terms) == 1:
+        return [("=", expr)]
+    steps = [("=", first)]
+    for term in terms:
+        if term is not first:
+            negated = term.could_extract_minus_sign()
+            steps.append(("-=", -term) if negated else ("+=", term))
+    return steps
+
+
+def _scale_lines(delta: str, factor: sp.Expr, alias: str | None) -> list[str]:
+    """Lines that multiply the output delta by ``factor``, times ``scale`` if given.
+
+    With ``alias``, the delta is that array, which must not change: the lines
+    bind ``delta`` to a new array instead of scaling in place.
+    """
+    if factor == 1:
+        if alias is not None:
+            return [f"{delta} = {alias} if scale is None else {alias} * scale"]
+        return ["if scale is not None:", f"    {delta} *= scale"]
+    scaled = _print(factor * sp.Symbol("scale"))
+    either = f"{_print(factor)} if scale is None else {scaled}"
+    if alias is not None:
+        return [f"{delta} = {alias} * ({either})"]
+    return [f"{delta} *= {either}"]
 
 
 def _backward(d: layers.LayerDerivation) -> list[dict[str, Any]]:

@@ -91,6 +91,40 @@ def test_softmax_cross_entropy_gradient_is_exact_for_any_targets():
         assert mod.gradient_check(params, x, y) < 1e-6
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        ((3, 5, 4), ("relu", "softmax"), "cross_entropy"),
+        ((4, 3), ("softmax",), "cross_entropy", False, "sum"),
+        ((3, 4, 2), ("tanh", "sigmoid"), "bce"),
+        ((3, 4, 2), ("tanh", "sigmoid"), "half_sse"),
+        ((3, 4, 1), ("tanh", "identity"), "mse"),
+        ((3, 2), ("identity",), "half_sse", True, "sum"),
+        ((3, 4, 2), ("tanh", "tanh"), ("formula", "(yhat - y)**4")),
+    ],
+    ids=str,
+)
+def test_scaled_backprop_scales_every_gradient_and_changes_no_input(key):
+    # The output delta is built in place and scaled by the loss's factor times
+    # ``scale``: X, Y and the parameters must come out as they went in.
+    mod, net = module(key)
+    x, y = _data(net, 40, seed=4)
+    params = net.random_params(3)
+    before = {k: v.copy() for k, v in params.items()}
+    x0, y0 = x.copy(), y.copy()
+    value, grads = mod.loss_and_gradients(params, x, y)
+    assert value == pytest.approx(mod.loss(params, x, y), rel=1e-12)
+    backprop = getattr(mod, "_backprop_arrays", mod._backprop)
+    for scale in (None, 0.25):
+        scaled = {k: np.full(v.shape, np.nan) for k, v in params.items()}
+        assert backprop(params, x, y, scaled, scale) == pytest.approx(value, rel=1e-12)
+        for name, grad in grads.items():
+            expect = grad if scale is None else scale * grad
+            np.testing.assert_allclose(scaled[name], expect, rtol=1e-12, atol=1e-300)
+    assert np.array_equal(x, x0) and np.array_equal(y, y0)
+    assert all(np.array_equal(params[k], before[k]) for k in params)
+
+
 # --- the interface of DESIGN.md -------------------------------------------------------
 
 
