@@ -18,6 +18,7 @@ and OPENBLAS_L2_SIZE for the benchmark command only.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -48,6 +49,8 @@ ROWS = [
     ),
 ]
 LEARNING_RATE = 1e-3
+#: Seconds of busy-waiting before each contender's round.
+PAUSE = 0.005
 
 
 def _network(sizes, hidden, out, loss):
@@ -132,6 +135,13 @@ def _jax_step(params, hidden, out, dtype):
     return step, convert
 
 
+def _spin(seconds):
+    """Busy-wait: a sleep would let this core idle and slow the next round's start."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
 def _time(step, X, Y, iterations):
     start = time.perf_counter()
     for _ in range(iterations):
@@ -173,12 +183,17 @@ def bench(row, dtype, rounds, budget):
     iterations = max(1, int(budget / max(once, 1e-7)))
     for step, x, y in contenders.values():
         _time(step, x, y, max(1, iterations // 4))  # warm up
-    # The order rotates each round: a contender that runs right after PyTorch or
-    # JAX can find their worker threads still spinning on the other core.
+    # A contender that runs right after PyTorch or JAX can find their worker
+    # threads still spinning on the other core. So each round runs the
+    # contenders in a fresh order (rotating one order would always put the same
+    # contender after JAX), each after a pause in which their threads go idle.
     times = {name: [] for name in contenders}
+    order = random.Random(0)
     names = list(contenders)
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
+    for _ in range(rounds):
+        order.shuffle(names)
+        for name in names:
+            _spin(PAUSE)
             step, x, y = contenders[name]
             times[name].append(_time(step, x, y, iterations))
     return label, times
