@@ -263,6 +263,8 @@ def _fit(
     text = _print(stmt.expr, printer)
     width = indent + len(stmt.target) + len(stmt.op) + 2 + len(text)
     parts = [arg for arg in stmt.expr.args if not arg.is_Atom]
+    if len(stmt.expr.args) == 1 and parts:  # float(...): split what it wraps
+        parts = [arg for arg in parts[0].args if not arg.is_Atom] or parts
     if width <= WIDTH or not parts:
         return [stmt]
     biggest = max(parts, key=lambda arg: len(_print(arg, printer)))
@@ -498,8 +500,11 @@ def _constant_factor(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     (1/N, a - y)
     """
     factor, core = expr.as_independent(*_FULL, *_COLUMN, as_Add=False)
-    content, core = core.as_content_primitive()
-    return factor * content, core
+    content, primitive = core.as_content_primitive()
+    # 2a - 2y → 2·(a - y), but H(-z)/100 + H(z) stays: no fewer operations.
+    if sp.count_ops(primitive) < sp.count_ops(core):
+        factor, core = factor * content, primitive
+    return factor, core
 
 
 def _accumulate(expr: sp.Expr) -> list[tuple[str, sp.Expr]]:
@@ -527,6 +532,15 @@ def _accumulate(expr: sp.Expr) -> list[tuple[str, sp.Expr]]:
     return steps
 
 
+def _fraction(expr: sp.Expr) -> str:
+    """A constant factor as one fraction: ``-1 / (2 * n)``, not ``-(1 / 2) / n``."""
+    top, bottom = sp.fraction(expr)
+    if bottom == 1:
+        return _print(top)
+    under = _print(bottom)
+    return f"{_print(top)} / {under if bottom.is_Atom else f'({under})'}"
+
+
 def _scale_lines(delta: str, factor: sp.Expr, alias: str | None) -> list[str]:
     """Lines that multiply the output delta by ``factor``, times ``scale`` if given.
 
@@ -537,8 +551,8 @@ def _scale_lines(delta: str, factor: sp.Expr, alias: str | None) -> list[str]:
         if alias is not None:
             return [f"{delta} = {alias} if scale is None else {alias} * scale"]
         return ["if scale is not None:", f"    {delta} *= scale"]
-    scaled = _print(factor * sp.Symbol("scale"))
-    either = f"{_print(factor)} if scale is None else {scaled}"
+    either = f"{_fraction(factor)} if scale is None else "
+    either += _fraction(factor * sp.Symbol("scale"))
     if alias is not None:
         return [f"{delta} = {alias} * ({either})"]
     return [f"{delta} *= {either}"]
