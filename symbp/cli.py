@@ -375,8 +375,11 @@ def _figures(args, net, derivation=None, numbers=None):
 
 def _derive(args) -> int:
     net = _network(args.spec)  # validated before SymPy is imported
-    from .derive import Derivation
+    from .derive import Derivation, expandable
     from .graph import TooLargeError
+
+    if args.expanded:
+        expandable(net)
 
     try:
         derivation = Derivation(net)
@@ -389,9 +392,7 @@ def _derive(args) -> int:
     only = _select(derivation, args.param, "symbp derive")
     figure, beside, inside = _figures(args, net, derivation, numbers)
     renderer = importlib.import_module(FORMATS[args.format])
-    options = {"only": only}
-    if args.expanded:
-        options["expanded"] = True
+    options = {"only": only, "expanded": args.expanded}
     if args.pdf:
         from .latex import compile_pdf
 

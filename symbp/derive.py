@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
 import sympy as sp
 
 from . import naming
+from .errors import SelectionError, SpecError
 from .graph import Graph
-from .spec import Network
+from .rewrite import sigmoid_rule
+from .spec import Network, numbers
 
 #: Paths through the graph are listed one by one while there are at most this many.
 MAX_PATHS = 8
@@ -202,11 +203,26 @@ class Derivation:
     # -- queries -----------------------------------------------------------------
 
     def gradient(self, ref: str) -> Gradient:
-        """The gradient of one entry, by array reference such as ``"W1[0][1]"``."""
+        """The gradient of one entry, by array reference such as ``"W1[0][1]"``.
+
+        >>> from symbp.spec import example
+        >>> Derivation(example("xor")).gradient("W9")
+        Traceback (most recent call last):
+        ...
+        symbp.errors.SelectionError: <api>: gradient: no parameter entry 'W9'; give \
+an entry of W1, b1, W2, b2 such as 'W1[0][0]' (0-based indices)
+        """
+        wanted = str(ref).replace(" ", "").replace(",", "][")
         for g in self.gradients:
-            if g.ref == ref.replace(" ", "").replace(",", "]["):
+            if g.ref == wanted:
                 return g
-        raise KeyError(ref)
+        names = ", ".join(self.network.param_shapes())
+        raise SelectionError(
+            f"no parameter entry {str(ref)!r}; give an entry of {names} such as "
+            f"'{self.gradients[0].ref}' (0-based indices)",
+            source="<api>",
+            key="gradient",
+        )
 
     def adjoint(self, symbol: sp.Symbol) -> sp.Expr:
         """∂L/∂symbol through δ symbols, for any node but the loss (whose is 1).
@@ -228,17 +244,23 @@ class Derivation:
                 )
         return self._adjoint[symbol]
 
-    def expanded(self, symbol: sp.Symbol) -> sp.Expr:
+    def expanded(self, symbol: sp.Symbol, *, named: bool = False) -> sp.Expr:
         """∂L/∂symbol written in x, y, weights and biases alone (small networks).
 
         The δ symbols are replaced by their expressions from the output layer
-        down, then activations and pre-activations by the forward pass.
+        down, then activations and pre-activations by the forward pass. With
+        ``named``, a logistic sigmoid stays σ(…) of its expanded argument instead
+        of 1/(1 + e^(−…)), as a reader would write it (the value is the same).
+
+        >>> from symbp.spec import example
+        >>> d = Derivation(example("xor"))
+        >>> grad = d.expanded(d.gradient("b2[0]").symbol, named=True)
+        >>> sorted({type(f).__name__ for f in grad.atoms(sp.Function)})
+        ['Sigmoid']
         """
-        if self.network.param_count() > MAX_EXPANDED_PARAMS:
-            raise ValueError(
-                f"the expanded form is offered up to {MAX_EXPANDED_PARAMS} parameters"
-            )
-        return self.graph.expanded(self._delta_free(self._adjoint[symbol]))
+        expandable(self.network)
+        delta_free = self._delta_free(self._adjoint[symbol])
+        return self.graph.expanded(delta_free, form=sigmoid_rule if named else None)
 
     def _delta_free(self, expr: sp.Expr) -> sp.Expr:
         return expr.xreplace(self._delta_values)
@@ -284,8 +306,15 @@ class Derivation:
             if learning_rate is not None
             else self.network.train.learning_rate
         )
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        return evaluate(self, x, y, params, rate, adjoints=adjoints)
+        checked = numbers(self.network, x, y, params, rate)
+        return evaluate(
+            self,
+            checked.x,
+            checked.y,
+            checked.params,
+            checked.learning_rate,
+            adjoints=adjoints,
+        )
 
     def evaluate_example(self, *, adjoints: bool = False):
         """The worked example's numbers, from the spec's ``[example]``."""
@@ -308,6 +337,17 @@ class Derivation:
 
         numbers = self.evaluate_example() if self.network.example is not None else None
         return render(self, numbers)
+
+
+def expandable(network: Network) -> None:
+    """Raise a :class:`SpecError` unless ``network`` is small enough to expand."""
+    if network.param_count() > MAX_EXPANDED_PARAMS:
+        raise SpecError(
+            f"the network has {network.param_count()} parameters; the expanded "
+            f"form is offered up to {MAX_EXPANDED_PARAMS}",
+            source=network.source,
+            key="--expanded",
+        )
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:

@@ -45,6 +45,10 @@ class FormulaError(SpecError):
     """A formula string uses a construct outside the whitelist."""
 
 
+class SelectionError(SymbpError, KeyError):
+    """A parameter entry asked for by name is not in the network."""
+
+
 class DataError(SymbpError):
     """A data file does not fit the network."""
 

@@ -168,10 +168,15 @@ class Graph:
         for j, sym in enumerate(self.act[number]):
             self._add(Node(sym, "act", number, (j,), exprs[j], parents[j], kinks[j]))
 
-    def expanded(self, expr: sp.Expr) -> sp.Expr:
-        """``expr`` with every z, a (and L) replaced by its expression in x, w, b, y."""
+    def expanded(self, expr: sp.Expr, form=None) -> sp.Expr:
+        """``expr`` with every z, a (and L) replaced by its expression in x, w, b, y.
+
+        ``form``, if given, rewrites each node's expression before it is used
+        (to keep a function's name, say).
+        """
         subs = {}
         for sym, node in self.nodes.items():
             if node.expr is not None:
-                subs[sym] = node.expr.xreplace(subs)
+                own = node.expr if form is None else form(node.expr)
+                subs[sym] = own.xreplace(subs)
         return expr.xreplace(subs)

@@ -23,13 +23,21 @@ _SNIFF = 1 << 20
 
 
 def generated_by_symbp(path: Path) -> bool:
-    """Whether an existing file carries symbp's marker (read from its first MiB)."""
+    """Whether an existing file carries symbp's marker in its first or last MiB.
+
+    Documents and code carry it in their first lines, terminal text in its last.
+    """
     try:
         with open(path, "rb") as handle:
             head = handle.read(_SNIFF)
+            if MARKER.encode() in head:
+                return True
+            if handle.seek(0, os.SEEK_END) <= _SNIFF:
+                return False
+            handle.seek(-_SNIFF, os.SEEK_END)
+            return MARKER.encode() in handle.read()
     except OSError:
         return False
-    return MARKER.encode() in head
 
 
 def check(path: str | Path, *, force: bool = False) -> None:

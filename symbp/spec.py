@@ -579,6 +579,71 @@ def _example(
     return Example(x, y, params, _rate(rate, source, "example.learning_rate"))
 
 
+def numbers(
+    net: Network, x: object, y: object, params: object, learning_rate: object
+) -> Example:
+    """Samples, targets, parameters and a step size from Python, checked for ``net``.
+
+    Arrays or nested lists are accepted; a flat x or y is one sample. Anything
+    of the wrong shape, not finite, or missing is a :class:`SpecError` naming it.
+
+    >>> net = example("xor")
+    >>> numbers(net, [[0, 1, 99]], [[1]], net.random_params(), 0.5)
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SpecError: <api>: x: expected shape (N, 2), got (1, 3)
+    """
+    source = "<api>"
+
+    def array(value: object, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            arr = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            raise SpecError(
+                f"expected an array of numbers of shape {_shape_text(shape)}",
+                source=source,
+                key=key,
+            ) from None
+        if shape[0] == -1 and arr.ndim == 1:
+            arr = arr[None, :]
+        want = shape if shape[0] != -1 else (len(arr) if arr.ndim else -1, shape[1])
+        if arr.shape != want or (shape[0] == -1 and len(arr) == 0):
+            raise SpecError(
+                f"expected shape {_shape_text(shape)}, got {_shape_text(arr.shape)}",
+                source=source,
+                key=key,
+            )
+        if not np.isfinite(arr).all():
+            raise SpecError("expected finite numbers", source=source, key=key)
+        return arr
+
+    x_arr = array(x, "x", (-1, net.inputs))
+    y_arr = array(y, "y", (-1, net.outputs))
+    if len(x_arr) != len(y_arr):
+        raise SpecError(
+            f"x has {len(x_arr)} rows but y has {len(y_arr)}", source=source, key="y"
+        )
+    shapes = net.param_shapes()
+    if not isinstance(params, dict):
+        raise SpecError(
+            f"expected a dict of arrays with keys {', '.join(shapes)}",
+            source=source,
+            key="params",
+        )
+    _unknown_keys(params, tuple(shapes), source, "params")
+    for name in shapes:
+        if name not in params:
+            raise SpecError(f"missing '{name}'", source=source, key="params")
+    checked = {
+        name: array(params[name], f"params.{name}", shape)
+        for name, shape in shapes.items()
+    }
+    if isinstance(learning_rate, np.generic):  # a NumPy scalar, such as float32
+        learning_rate = learning_rate.item()
+    rate = _rate(learning_rate, source, "learning_rate")
+    return Example(x_arr, y_arr, checked, rate)
+
+
 def _unknown_keys(
     table: dict, allowed: tuple[str, ...], source: str, where: str
 ) -> None:

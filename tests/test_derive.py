@@ -6,6 +6,7 @@ The oracles are sympy.diff and finite differences.
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import sympy as sp
 
 from symbp import naming
 from symbp.derive import MAX_PATHS, Derivation
+from symbp.errors import SelectionError, SpecError
 from symbp.functions import ACTIVATIONS, LOSSES, _tidy_steps
 from symbp.graph import Graph
 from symbp.spec import Dense, Network, example
@@ -270,3 +272,59 @@ def test_evaluate_matches_hand_computation_for_xor():
     assert n.gradients["b2"][0] == pytest.approx(d2, rel=1e-12)
     assert n.gradients["W2"][:, 0] == pytest.approx(h * d2, rel=1e-12)
     assert n.updated["b2"][0] == pytest.approx(-0.5 * d2, rel=1e-12)
+
+
+# --- the Python API's errors -------------------------------------------------------
+
+
+def test_gradient_of_an_unknown_entry_is_a_symbp_error():
+    d = Derivation(example("xor"))
+    assert d.gradient("W1[0, 1]") is d.gradient("W1[0][1]")
+    for ref in ("W9", "W1", "W1[5][0]"):
+        with pytest.raises(
+            SelectionError, match=f"no parameter entry '{re.escape(ref)}'"
+        ):
+            d.gradient(ref)
+    with pytest.raises(KeyError):  # as a lookup error, too
+        d.gradient("b3[0]")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"x": [[0.0, 1.0, 99.0]]}, "x: expected shape (N, 2), got (1, 3)"),
+        ({"x": [[0.0]]}, "x: expected shape (N, 2), got (1, 1)"),
+        ({"y": [[1.0, 5.0]]}, "y: expected shape (N, 1), got (1, 2)"),
+        ({"y": [[1.0], [0.0]]}, "y: x has 1 rows but y has 2"),
+        ({"x": [[0.0, float("nan")]]}, "x: expected finite numbers"),
+        ({"x": "ab"}, "x: expected an array of numbers of shape (N, 2)"),
+        ({"drop": "b1"}, "params: missing 'b1'"),
+        ({"params": {"W3": [[1.0]]}}, "params.W3: unknown key 'W3'"),
+        (
+            {"params": {"W2": [[1.0, 2.0]]}},
+            "params.W2: expected shape (2, 1), got (1, 2)",
+        ),
+        ({"rate": -1.0}, "learning_rate: expected a positive finite number"),
+    ],
+)
+def test_evaluate_refuses_numbers_that_do_not_fit_the_network(change, message):
+    net = example("xor")
+    d = Derivation(net)
+    params = {k: v.tolist() for k, v in net.random_params(0).items()}
+    params.pop(change.get("drop"), None)
+    params.update(change.get("params", {}))
+    x, y = change.get("x", [[0.0, 1.0]]), change.get("y", [[1.0]])
+    with pytest.raises(SpecError, match=re.escape(message)):
+        d.evaluate(x, y, params, change.get("rate", 0.5))
+
+
+def test_evaluate_takes_arrays_lists_a_flat_sample_and_numpy_scalars():
+    net = example("xor")
+    d = Derivation(net)
+    params = net.random_params(0)
+    one = d.evaluate(np.array([[0.0, 1.0]]), np.array([[1.0]]), params, 0.5)
+    flat = d.evaluate(
+        [0, 1], [1], {k: v.tolist() for k, v in params.items()}, np.float32(0.5)
+    )
+    assert flat.loss == one.loss
+    assert np.array_equal(flat.updated["W1"], one.updated["W1"])

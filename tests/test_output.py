@@ -45,6 +45,36 @@ def test_refuses_a_file_symbp_did_not_write_unless_forced(tmp_path, capsys):
     assert output.generated_by_symbp(mine)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("derive", "xor"),
+        ("derive", "xor", "--format", "json"),
+        ("derive", "homework", "--format", "markdown"),
+        ("derive", "xor", "--format", "latex"),
+        ("generate", "xor"),
+    ],
+    ids=" ".join,
+)
+def test_every_output_can_be_written_again_over_itself(tmp_path, capsys, args):
+    target = tmp_path / "out.file"
+    assert cli.main([*args, "-o", str(target)]) == 0
+    first = target.read_bytes()
+    assert cli.main([*args, "-o", str(target)]) == 0, capsys.readouterr().err
+    assert target.read_bytes() == first
+
+
+def test_the_marker_is_found_at_the_end_of_a_long_file(tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_text("x" * (3 << 20) + f"\n{output.MARKER} 0.1.0 from a.toml.\n")
+    assert output.generated_by_symbp(long)
+    long.write_text("x" * (3 << 20) + "\n")
+    assert not output.generated_by_symbp(long)
+    middle = tmp_path / "middle.txt"
+    middle.write_text("x" * (2 << 20) + output.MARKER + "x" * (2 << 20))
+    assert not output.generated_by_symbp(middle)
+
+
 def test_a_folder_is_not_a_file(tmp_path):
     with pytest.raises(OutputError, match="is a folder; give a file name"):
         output.write(tmp_path, "x")

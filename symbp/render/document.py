@@ -314,8 +314,11 @@ def signals_section(derivation, signals) -> Section:
     return Section("Error signals", blocks, level=2)
 
 
-def gradient_blocks(derivation, grad) -> list:
-    """One parameter: the chain along each path, the local derivatives, the result."""
+def gradient_blocks(derivation, grad, expanded: bool = False) -> list:
+    """One parameter: the chain along each path, the local derivatives, the result.
+
+    With ``expanded``, the result once more in x, y, w and b alone.
+    """
     head = Para(
         f"$\\partial L/\\partial {naming.latex(grad.symbol)}$, "
         f"array entry $\\mathtt{{{grad.param}[{']['.join(map(str, grad.index))}]}}$"
@@ -339,10 +342,13 @@ def gradient_blocks(derivation, grad) -> list:
         rows.equation(lhs, [_adjoint_name(pre), partial(pre, grad.symbol)])
         head.text = head.text[:-1] + "; they are summed in the error signal:"
     rows.equation("", tm.split(grad.expr))
+    if expanded:
+        rows.text("in the inputs, targets, weights and biases alone:")
+        rows.equation("", tm.split(derivation.expanded(grad.symbol, named=True)))
     return [head, math(rows)]
 
 
-def gradients_section(derivation, grads) -> Section:
+def gradients_section(derivation, grads, expanded: bool = False) -> Section:
     """Section 3b: each chosen parameter's chain."""
     blocks: list = [
         Para(
@@ -353,7 +359,7 @@ def gradients_section(derivation, grads) -> Section:
         )
     ]
     for g in grads:
-        blocks += gradient_blocks(derivation, g)
+        blocks += gradient_blocks(derivation, g, expanded)
     return Section("Gradients of the parameters", blocks, level=2)
 
 
@@ -400,10 +406,13 @@ def graph_caption(form: str, numbers=None) -> str:
     return text
 
 
-def build(derivation, numbers=None, *, only=None, figure=None) -> Document:
+def build(
+    derivation, numbers=None, *, only=None, figure=None, expanded: bool = False
+) -> Document:
     """The document of a derivation: every section, or one parameter's (``only``).
 
-    A :class:`Figure` (``figure``) becomes a section after the network's.
+    A :class:`Figure` (``figure``) becomes a section after the network's; with
+    ``expanded``, each gradient is also written in x, y, w and b alone.
     """
     from .layerdoc import layer_section, stable_section
     from .worked import example_sections
@@ -428,7 +437,7 @@ def build(derivation, numbers=None, *, only=None, figure=None) -> Document:
         forward_section(derivation),
         chain,
         signals_section(derivation, signals),
-        gradients_section(derivation, grads),
+        gradients_section(derivation, grads, expanded),
     ]
     if only is None:
         sections.append(layer_section(net))

@@ -16,6 +16,8 @@ import sympy as sp
 from .. import __version__, naming
 from ..derive import Derivation
 from .printing import unicode
+from .texmath import tex
+from .text import signature
 
 
 def _expr(expr: sp.Expr) -> dict[str, str]:
@@ -23,6 +25,16 @@ def _expr(expr: sp.Expr) -> dict[str, str]:
         "sympy": sp.sstr(expr),
         "text": unicode(expr),
         "latex": sp.latex(expr, symbol_names=_latex_names(expr)),
+    }
+
+
+def _expanded(derivation: Derivation, grad) -> dict[str, str]:
+    """A gradient in x, y, w, b alone: text and LaTeX with σ, SymPy's text without."""
+    named = derivation.expanded(grad.symbol, named=True)
+    return {
+        "sympy": sp.sstr(derivation.expanded(grad.symbol)),
+        "text": unicode(named),
+        "latex": tex(named),
     }
 
 
@@ -34,12 +46,19 @@ def _floats(array: np.ndarray) -> list | float:
     return np.asarray(array, dtype=float).tolist()
 
 
-def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
-    """The derivation (and the example's numbers) as plain JSON-ready data."""
+def document(
+    derivation: Derivation, numbers=None, *, only=None, expanded: bool = False
+) -> dict:
+    """The derivation (and the example's numbers) as plain JSON-ready data.
+
+    With ``expanded``, each gradient also has ``expanded``: the gradient in x,
+    y, w and b alone.
+    """
     net = derivation.network
     grads = only if only is not None else derivation.gradients
     data: dict = {
         "symbp": __version__,
+        "generated": signature(net),
         "name": net.name,
         "network": {
             "inputs": net.inputs,
@@ -86,6 +105,7 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
                     for p in g.paths
                 ],
                 "expr": _expr(g.expr),
+                **({"expanded": _expanded(derivation, g)} if expanded else {}),
             }
             for g in grads
         },
@@ -124,11 +144,9 @@ def document(derivation: Derivation, numbers=None, *, only=None) -> dict:
     return data
 
 
-def render(derivation: Derivation, numbers=None, *, only=None) -> str:
+def render(
+    derivation: Derivation, numbers=None, *, only=None, expanded: bool = False
+) -> str:
     """The JSON text, indented, with full-precision floats."""
-    return (
-        json.dumps(
-            document(derivation, numbers, only=only), indent=2, ensure_ascii=False
-        )
-        + "\n"
-    )
+    data = document(derivation, numbers, only=only, expanded=expanded)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

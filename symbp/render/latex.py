@@ -56,11 +56,10 @@ def _render(doc: document.Document) -> str:
     return template.render(doc=doc, marker=MARKER)
 
 
-def render(derivation, numbers=None, *, only=None, figure=None, **options) -> str:
+def render(derivation, numbers=None, *, only=None, figure=None, expanded=False) -> str:
     """The whole derivation (or the entries in ``only``) as a LaTeX document.
 
-    ``options`` (such as ``expanded``) are accepted for the command line's sake
-    and not used.
+    With ``expanded``, each gradient also in x, y, w and b alone.
 
     Examples
     --------
@@ -72,7 +71,10 @@ def render(derivation, numbers=None, *, only=None, figure=None, **options) -> st
     >>> r"\\delta^{(1)}_{1} x_{1}" in tex
     True
     """
-    return _render(document.build(derivation, numbers, only=only, figure=figure))
+    doc = document.build(
+        derivation, numbers, only=only, figure=figure, expanded=expanded
+    )
+    return _render(doc)
 
 
 def render_network(network: Network, *, figure=None, **options) -> str:

@@ -60,6 +60,9 @@ class UnicodePrinter(StrPrinter):
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
 
+    def _print_Sigmoid(self, expr) -> str:
+        return f"σ({self._print(expr.args[0])})"
+
     def _print_Function(self, expr) -> str:
         return super()._print_Function(expr)
 

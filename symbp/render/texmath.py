@@ -342,24 +342,60 @@ def paths(groups: Iterable[list[str]]) -> list[list[str]]:
 
 
 def split(expr: sp.Expr, values: Mapping[sp.Symbol, float] | None = None) -> list[str]:
-    """An expr as breakable pieces: whole if it fits, else its terms or factors."""
+    r"""An expr as breakable pieces: whole if it fits, else its terms or factors.
+
+    A term or factor that is itself too wide is split the same way; a sum or a
+    σ(…) split inside a product opens with ``\bigl(`` and closes with ``\bigr)``,
+    which, unlike ``\left(``, may stand on different rows.
+
+    >>> u = sp.Add(*(naming.w(1, i, 0) * naming.x(i) for i in range(12)))
+    >>> pieces = split(naming.x(0) * u)
+    >>> pieces[0], pieces[1].startswith(r"\cdot \bigl("), pieces[-1].endswith(r"\bigr)")
+    ('x_{1}', True, True)
+    """
     expr = sp.sympify(expr)
     show = (lambda e: substituted(e, values)) if values is not None else tex
     whole = show(expr)
     if width(whole) <= BUDGET:
         return [whole]
     if isinstance(expr, sp.Add):
-        return signed([show(t) for t in _ordered_terms(expr)])
+        pieces = []
+        for k, term in enumerate(_ordered_terms(expr)):
+            sub = split(term, values)
+            if k:
+                sub[0] = signed(["", sub[0]])[1]
+            pieces += sub
+        return pieces
     if isinstance(expr, sp.Mul):
         coeff, rest = expr.as_coeff_Mul()
-        parts = []
-        for f in sp.Mul.make_args(rest):
-            text = show(f)
-            wrap = precedence(f) < PRECEDENCE["Mul"] or text.startswith("-")
-            parts.append(rf"\left({text}\right)" if wrap else text)
+        groups = [_factor_pieces(f, values, show) for f in sp.Mul.make_args(rest)]
         if coeff == -1:
-            parts[0] = "-" + parts[0]
+            groups[0][0] = "-" + groups[0][0]
         elif coeff != 1:
-            parts.insert(0, show(coeff))
-        return product(parts)
+            groups.insert(0, [show(coeff)])
+        pieces = []
+        for k, group in enumerate(groups):
+            pieces += [rf"\cdot {group[0]}" if k else group[0], *group[1:]]
+        return pieces
     return [whole]
+
+
+def _factor_pieces(factor: sp.Expr, values, show) -> list[str]:
+    """One factor of a product as pieces, in parentheses where it needs them."""
+    from ..rewrite import Sigmoid
+
+    text = show(factor)
+    wrap = precedence(factor) < PRECEDENCE["Mul"] or text.startswith("-")
+    if width(text) > BUDGET:
+        if isinstance(factor, sp.Add):
+            return _bracketed("", split(factor, values))
+        if isinstance(factor, Sigmoid):
+            return _bracketed(r"\sigma", split(factor.args[0], values))
+    return [rf"\left({text}\right)" if wrap else text]
+
+
+def _bracketed(head: str, pieces: list[str]) -> list[str]:
+    r"""``head\bigl(`` pieces ``\bigr)``, the brackets on the first and last piece."""
+    if len(pieces) == 1:
+        return [rf"{head}\left({pieces[0]}\right)"]
+    return [rf"{head}\bigl({pieces[0]}", *pieces[1:-1], rf"{pieces[-1]}\bigr)"]
