@@ -33,7 +33,7 @@ ATOL = 1e-9
 #: Relative-error bands, (upper bound, label), after the CS231n notes.
 BANDS = (
     (1e-7, "good"),
-    (1e-4, "fair (fine only near kinks)"),
+    (1e-4, "fair"),
     (1e-2, "suspect"),
     (np.inf, "wrong"),
 )

@@ -1,11 +1,11 @@
 """The loss curve of a training run, drawn as a PNG with matplotlib.
 
-matplotlib is an optional extra (``pip install 'symbp[plot]'``):
-:func:`require` says so, as a :class:`~symbp.errors.ToolMissingError`, before
-any training is done, and :func:`png` draws the training loss of each epoch and
-the held-out loss after it. The loss axis is logarithmic when the losses are
-positive and span more than a factor of 10, and then runs
-from a whole decade to a whole decade.
+matplotlib is an optional extra (``pip install matplotlib``, or ``'.[plot]'``
+from a clone). :func:`require` says so, as a
+:class:`~symbp.errors.ToolMissingError`, before any training is done, and
+:func:`png` draws the training loss of each epoch and the held-out loss after
+it. The loss axis is logarithmic when the losses are positive and span more
+than a factor of 10, and then runs from a whole decade to a whole decade.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def require() -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise ToolMissingError(
-            "drawing the loss curve needs matplotlib; pip install 'symbp[plot]'",
+            "drawing the loss curve needs matplotlib; pip install matplotlib",
             source="symbp train",
             key="--plot",
         ) from None

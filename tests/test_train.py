@@ -293,7 +293,7 @@ def test_without_matplotlib_plot_is_refused_before_training(
         capsys,
     )
     assert code == 2 and err.count("\n") == 1 and out == ""
-    assert "--plot" in err and "pip install 'symbp[plot]'" in err
+    assert "--plot" in err and "pip install matplotlib" in err
     assert not out_file.exists()
 
 

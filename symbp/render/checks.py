@@ -21,7 +21,7 @@ def render(result: CheckResult) -> str:
         lines += ["", f"{report.target} at {report.point} (L = {report.loss:.6g})"]
         lines.append(
             f"  {'param':<8}{'entries':>8}{'max rel error':>15}{'max abs error':>15}  "
-            f"{'band':<28}{'near kink':>10}  verdict"
+            f"{'band':<8}{'near kink':>10}  verdict"
         )
         for p in report.params:
             verdict = "pass" if p.passed else "FAIL"
@@ -29,7 +29,7 @@ def render(result: CheckResult) -> str:
             lines.append(
                 f"  {p.name:<8}{len(p.entries):>8}"
                 f"{p.max_rel_error:>15.2e}{p.max_abs_error:>15.2e}  "
-                f"{band(p.max_rel_error):<28}{p.kinks:>10}  {verdict}"
+                f"{band(p.max_rel_error):<8}{p.kinks:>10}  {verdict}"
             )
             for e in p.judged:
                 if not e.passed:
