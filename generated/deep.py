@@ -20,8 +20,8 @@ Backward, printed from the SymPy derivation (δ = ∂L/∂z; grad_W1 is ∂L/∂
     δ⁽¹⁾ = (δ⁽²⁾ W⁽²⁾ᵀ) ⊙ 1 - a⁽¹⁾**2
     ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ₙ
 
-Numerical stability rewrites (symbp.rewrite): softplus, log_sigmoid, sigmoid,
-log_softmax, softmax_shift.
+Numerically stable forms in this code, from the rewrites of symbp.rewrite: σ(u) as
+(1 + tanh(u/2))/2, which never overflows.
 """
 
 import math

@@ -18,8 +18,8 @@ Backward, printed from the SymPy derivation (δ = ∂L/∂z; grad_W1 is ∂L/∂
     δ⁽¹⁾ = (δ⁽²⁾ W⁽²⁾ᵀ) ⊙ H(z⁽¹⁾)
     ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ₙ
 
-Numerical stability rewrites (symbp.rewrite): softplus, log_sigmoid, sigmoid,
-log_softmax, softmax_shift.
+Numerically stable forms in this code, from the rewrites of symbp.rewrite: softmax
+with the row maximum subtracted; the log of a softmax as a log-sum-exp.
 """
 
 import sys

@@ -659,12 +659,35 @@ def _docstring(net: Network, d: layers.LayerDerivation, steps: list[dict]) -> li
             text, WIDTH - 4, initial_indent="    ", subsequent_indent="        "
         )
     lines.append("    ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ₙ")
-    rules = ", ".join(r.name for r in rewrite.CATALOGUE)
-    lines += [
-        "",
-        *_wrap_text(f"Numerical stability rewrites (symbp.rewrite): {rules}."),
-    ]
+    forms = _stable_forms(d)
+    if forms:
+        lines += [
+            "",
+            *_wrap_text(
+                "Numerically stable forms in this code, from the rewrites of "
+                f"symbp.rewrite: {'; '.join(forms)}."
+            ),
+        ]
     return lines
+
+
+def _stable_forms(d: layers.LayerDerivation) -> list[str]:
+    """What the stability rewrites left in this network's formulas, in words."""
+    exprs = [d.loss_terms]
+    for form in d.layers:
+        exprs += [
+            e for e in (form.forward, form.derivative, form.delta) if e is not None
+        ]
+    forms = []
+    if any(e.has(rewrite.Sigmoid) for e in exprs):
+        forms.append("σ(u) as (1 + tanh(u/2))/2, which never overflows")
+    if any(e.has(rewrite.LogAddExp) for e in exprs):
+        forms.append("log(1 + eᵘ) as logaddexp(0, u)")
+    if any(form.softmax for form in d.layers):
+        forms.append("softmax with the row maximum subtracted")
+    if d.loss_terms.has(sp.log(rewrite.EXPSUM)):
+        forms.append("the log of a softmax as a log-sum-exp")
+    return forms
 
 
 def _wrap_text(text: str) -> list[str]:
@@ -718,7 +741,6 @@ def context(net: Network, *, dtype: str = "float64") -> dict[str, Any]:
         "source": plain_name(Path(net.source).name),
         "dtype": dtype,
         "docstring": _docstring(net, d, backward),
-        "rewrites": [r.name for r in rewrite.CATALOGUE],
         "inputs": net.inputs,
         "outputs": net.outputs,
         "shapes": net.param_shapes(),

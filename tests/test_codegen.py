@@ -206,6 +206,27 @@ def test_header_names_source_version_and_marker():
 
 
 @pytest.mark.parametrize(
+    "key, forms",
+    [
+        (((2, 2, 1), ("sigmoid", "sigmoid"), "half_sse"), ["σ(u) as"]),
+        (((2, 3, 2), ("tanh", "sigmoid"), "bce"), ["σ(u) as", "logaddexp(0, u)"]),
+        (((2, 3, 2), ("relu", "softmax"), "cross_entropy"), ["row maximum", "log-sum"]),
+        (((2, 3, 1), ("relu", "identity"), "mse"), []),
+    ],
+    ids=str,
+)
+def test_the_docstring_names_the_stable_forms_its_code_uses(key, forms):
+    mod, _ = module(key)
+    doc = " ".join(mod.__doc__.split())
+    for form in forms:
+        assert form in doc
+    every = ["σ(u) as", "logaddexp(0, u)", "row maximum", "log-sum"]
+    for form in set(every) - set(forms):
+        assert form not in doc
+    assert ("Numerically stable forms" in doc) == bool(forms)
+
+
+@pytest.mark.parametrize(
     "name",
     [
         'x"""; open("PWNED", "w"); """',
