@@ -19,6 +19,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import os
 import sys
 import types
 
@@ -41,28 +42,53 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
-def derive(network: Network):
+def _network(network: Network | str | os.PathLike) -> Network:
+    """A :class:`Network`, a spec file's path or a built-in example's name, as a
+    network.
+
+    >>> _network(None)
+    Traceback (most recent call last):
+    ...
+    symbp.errors.SpecError: <api>: network: expected a symbp.Network, a spec file \
+or the name of a built-in example, not NoneType
+    """
+    if isinstance(network, Network):
+        return network
+    if isinstance(network, (str, os.PathLike)):
+        from .spec import resolve
+
+        return resolve(network)
+    raise SpecError(
+        "expected a symbp.Network, a spec file or the name of a built-in example, "
+        f"not {type(network).__name__}",
+        source="<api>",
+        key="network",
+    )
+
+
+def derive(network: Network | str | os.PathLike):
     """The chain-rule derivation of every parameter.
 
-    Returns a :class:`symbp.derive.Derivation` of ``network``.
+    Returns a :class:`symbp.derive.Derivation` of ``network``: a
+    :class:`Network`, a spec file's path or a built-in example's name.
     """
     from .derive import Derivation
 
-    return Derivation(network)
+    return Derivation(_network(network))
 
 
-def check(network: Network, **options):
+def check(network: Network | str | os.PathLike, **options):
     """Finite-difference checks of the derivation and the generated module."""
     from .check import check as _check
 
-    return _check(network, **options)
+    return _check(_network(network), **options)
 
 
-def generate(network: Network, *, dtype: str = "float64") -> str:
+def generate(network: Network | str | os.PathLike, *, dtype: str = "float64") -> str:
     """The NumPy training module for ``network``, as source text."""
     from .codegen import generate as _generate
 
-    return _generate(network, dtype=dtype)
+    return _generate(_network(network), dtype=dtype)
 
 
 __all__ = [

@@ -13,7 +13,7 @@ import os
 import sys
 
 from . import __version__, output
-from .errors import OutputError, SpecError, SymbpError
+from .errors import OutputError, SpecError, SymbpError, suggest
 
 FORMATS = {
     "text": "symbp.render.text",
@@ -207,6 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("examples", help="list the built-in example specs")
     p.add_argument("name", nargs="?", help="print this example's TOML")
     p.set_defaults(run=_examples)
+    parser.commands = sub.choices  # each command's own parser, for its errors
     return parser
 
 
@@ -617,7 +618,13 @@ def _examples(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the command's own help, and the nearest option
+        command = parser.commands[args.command]
+        known = [o for a in command._actions for o in a.option_strings]
+        hint = suggest(extra[0].split("=")[0], known)
+        command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
     try:
         return args.run(args)
     except SymbpError as exc:

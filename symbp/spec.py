@@ -471,9 +471,8 @@ def _train(value: object, source: str) -> Train:
     opt = value.get("optimizer", Train.optimizer)
     if opt not in OPTIMIZERS:
         raise SpecError(
-            f"unknown optimizer {opt!r}"
-            + suggest(str(opt), OPTIMIZERS)
-            + f"; choose one of {', '.join(OPTIMIZERS)}",
+            f"unknown optimizer {opt!r}; choose one of {', '.join(OPTIMIZERS)}"
+            + suggest(str(opt), OPTIMIZERS),
             source=source,
             key="train.optimizer",
         )

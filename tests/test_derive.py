@@ -18,6 +18,7 @@ from symbp.errors import SelectionError, SpecError
 from symbp.functions import ACTIVATIONS, LOSSES, _tidy_steps
 from symbp.graph import Graph
 from symbp.spec import Dense, Network, example
+from symbp.spec import example_text as spec_text
 
 ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if act.elementwise]
 
@@ -328,3 +329,20 @@ def test_evaluate_takes_arrays_lists_a_flat_sample_and_numpy_scalars():
     )
     assert flat.loss == one.loss
     assert np.array_equal(flat.updated["W1"], one.updated["W1"])
+
+
+def test_the_api_takes_a_name_or_a_path_and_refuses_anything_else(tmp_path):
+    import symbp
+
+    by_name = symbp.derive("xor")
+    path = tmp_path / "net.toml"
+    path.write_text(spec_text("xor"), "utf-8")
+    by_path = symbp.derive(path)
+    assert [g.expr for g in by_name.gradients] == [g.expr for g in by_path.gradients]
+    assert symbp.generate("xor") == symbp.generate(example("xor"))
+    for wrong in (None, 3, ["xor"]):
+        for function in (symbp.derive, symbp.check, symbp.generate):
+            with pytest.raises(SpecError, match="expected a symbp.Network"):
+                function(wrong)
+    with pytest.raises(SpecError, match="no such file"):
+        symbp.derive(tmp_path / "nosuch.toml")

@@ -280,6 +280,22 @@ def test_usage_errors_are_one_line_with_status_2(capsys):
         assert err.count("\n") == 1 and err.startswith("symbp: error: "), err
 
 
+def test_an_unknown_option_names_the_command_and_the_nearest_option(capsys):
+    for argv, hint in (
+        (["derive", "xor", "--frmat", "json"], "; did you mean '--format'?"),
+        (["derive", "xor", "--frmat=json"], "; did you mean '--format'?"),
+        (["graph", "xor", "stray"], ""),
+    ):
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2
+        extra = " ".join(argv[2:])
+        assert capsys.readouterr().err == (
+            f"symbp: error: unrecognized arguments: {extra}{hint} "
+            f"(see 'symbp {argv[0]} --help')\n"
+        )
+
+
 def test_points_must_be_positive(capsys):
     assert cli.main(["check", "xor", "--points", "0"]) == 2
     assert (
