@@ -100,6 +100,7 @@ def test_softmax_cross_entropy_gradient_is_exact_for_any_targets():
         ((3, 4, 2), ("tanh", "sigmoid"), "half_sse"),
         ((3, 4, 1), ("tanh", "identity"), "mse"),
         ((3, 2), ("identity",), "half_sse", True, "sum"),
+        ((3, 2), ("identity",), ("formula", "(yhat - y)**2/2"), True, "sum"),
         ((3, 4, 2), ("tanh", "tanh"), ("formula", "(yhat - y)**4")),
     ],
     ids=str,
