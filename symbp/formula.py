@@ -216,10 +216,14 @@ class _Checker:
             raise self.fail(f"{_describe(node.func)} not allowed in a formula")
         fname = node.func.id
         if fname not in FUNCTIONS:
+            # A function of its own (sin, cosh) is not a misspelt one: no hint.
+            hint = "" if hasattr(math, fname) else suggest(fname, FUNCTIONS)
+            if fname == "ln":
+                hint = "; write log for the natural logarithm"
             raise self.fail(
                 f"unknown function '{fname}'; allowed: "
                 + ", ".join(sorted(FUNCTIONS))
-                + suggest(fname, FUNCTIONS)
+                + hint
             )
         if node.keywords:
             raise self.fail(f"{fname}() takes no keyword arguments")

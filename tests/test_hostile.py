@@ -296,6 +296,30 @@ def test_an_unknown_option_names_the_command_and_the_nearest_option(capsys):
         )
 
 
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("sin(z)", ""),
+        ("cosh(z)", ""),
+        ("tanhh(z)", "; did you mean 'tanh'?"),
+        ("ln(1 + exp(z))", "; write log for the natural logarithm"),
+    ],
+)
+def test_an_unknown_function_gets_a_hint_only_where_one_helps(text, hint):
+    import sympy as sp
+
+    from symbp import formula
+    from symbp.errors import FormulaError
+
+    with pytest.raises(FormulaError) as info:
+        formula.parse(text, {"z": sp.Symbol("z")})
+    name = text.split("(")[0]
+    assert str(info.value) == (
+        f"unknown function '{name}'; allowed: abs, exp, log, max, min, sigmoid, "
+        f"sqrt, tanh{hint}"
+    )
+
+
 def test_points_must_be_positive(capsys):
     assert cli.main(["check", "xor", "--points", "0"]) == 2
     assert (
