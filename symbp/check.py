@@ -261,12 +261,17 @@ def check_module(module, x, y, params, *, point: str = "", kinks_from=None) -> R
     )
 
 
-def points(network: Network, count: int = 3, seed: int = 0):
-    """The points to check at: the example's numbers, or ``count`` random ones."""
+def points(network: Network, count: int | None = None, seed: int = 0):
+    """The points to check at: the example's numbers, then ``count`` random ones.
+
+    ``count`` defaults to none with an example, and to 3 without one.
+    """
+    result = []
     if network.example is not None:
         ex = network.example
-        return [("example", ex.x, ex.y, ex.params)]
-    result = []
+        result.append(("example", ex.x, ex.y, ex.params))
+    if count is None:
+        count = 0 if result else 3
     for k in range(count):
         x, y = network.random_data(samples=4, seed=seed + k)
         result.append(
@@ -276,9 +281,12 @@ def points(network: Network, count: int = 3, seed: int = 0):
 
 
 def check(
-    network: Network, *, count: int = 3, seed: int = 0, module: bool = True
+    network: Network, *, count: int | None = None, seed: int = 0, module: bool = True
 ) -> CheckResult:
     """Check the derivation (and the generated module) by finite differences.
+
+    At the example's numbers, if the spec has them, and at ``count`` random
+    points (by default 3 without an example, none with one).
 
     Examples
     --------

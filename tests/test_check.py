@@ -18,6 +18,7 @@ from symbp import cli, codegen, spec
 from symbp.check import (
     CheckResult,
     agrees,
+    check,
     check_derivation,
     check_module,
     compare,
@@ -159,3 +160,18 @@ def test_symbp_check_exits_1_on_a_wrong_generated_module(monkeypatch, capsys):
     assert "FAILED" in out and "b2[0]: analytic" in out
     # Only b2 of the module fails; the derivation's own rows still pass.
     assert out.count("FAIL\n") == 1 and out.count("pass\n") == 7
+
+
+def test_points_adds_random_points_beside_the_example(capsys):
+    assert cli.main(["check", "xor", "--points", "2"]) == 0
+    heads = [line for line in capsys.readouterr().out.splitlines() if " at " in line]
+    assert [h.split(" (L")[0] for h in heads] == [
+        f"{target} at {point}"
+        for target in ("derivation", "generated module")
+        for point in ("example", "random point 1", "random point 2")
+    ]
+    assert cli.main(["check", "xor"]) == 0
+    assert capsys.readouterr().out.count(" at random point") == 0
+    no_example = spec.Network(2, [spec.Dense(2, "tanh"), spec.Dense(1)], "mse")
+    result = check(no_example, module=False)
+    assert [r.point for r in result.reports] == [f"random point {k}" for k in (1, 2, 3)]
